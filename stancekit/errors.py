@@ -1,0 +1,21 @@
+"""Exceptions raised by stancekit. Each message names the parameter, the value and the fix."""
+
+from __future__ import annotations
+
+__all__ = ["ModelNotFoundError", "ModelConfigError", "StancekitError", "TargetsFileError"]
+
+
+class StancekitError(Exception):
+    """Base class of stancekit's own errors."""
+
+
+class ModelNotFoundError(StancekitError, FileNotFoundError):
+    """A model folder is missing or lacks a required file."""
+
+
+class ModelConfigError(StancekitError, ValueError):
+    """A model folder's stancekit config is malformed or unsafe."""
+
+
+class TargetsFileError(StancekitError, ValueError):
+    """A targets file is unreadable or has a bad entry."""
