@@ -1,0 +1,66 @@
+"""stancekit: who takes which stance toward which target in news text, sentence by sentence.
+
+Example:
+    >>> from stancekit import StanceAnalyzer, Target
+    >>> analyzer = StanceAnalyzer(targets=["CSTO", Target("Azerbaijan", aliases=["Baku"])])
+    >>> result = analyzer.analyze("Zas said the CSTO would help Armenia.")
+    >>> result.to_dataframe()[["holder", "target", "stance"]].shape[1]
+    3
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TARGETS",
+    "Actor",
+    "Document",
+    "DocumentResult",
+    "Judgement",
+    "Mention",
+    "ModelConfig",
+    "Sentence",
+    "StanceAnalyzer",
+    "StanceModel",
+    "Summary",
+    "SummaryRow",
+    "Target",
+    "__version__",
+    "load_targets",
+    "make_document",
+]
+
+from stancekit.document import Document, Mention, Sentence
+from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
+
+if TYPE_CHECKING:
+    from stancekit.actors import Actor
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.model import ModelConfig, StanceModel
+    from stancekit.results import DocumentResult, Judgement, Summary, SummaryRow
+    from stancekit.segment import make_document
+
+# Heavy modules (torch, transformers, spaCy) load on first use, so `stancekit --version`
+# and `import stancekit` stay fast.
+_LAZY = {
+    "Actor": "stancekit.actors",
+    "StanceAnalyzer": "stancekit.analyzer",
+    "ModelConfig": "stancekit.model",
+    "StanceModel": "stancekit.model",
+    "DocumentResult": "stancekit.results",
+    "Judgement": "stancekit.results",
+    "Summary": "stancekit.results",
+    "SummaryRow": "stancekit.results",
+    "make_document": "stancekit.segment",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'stancekit' has no attribute {name!r}")

