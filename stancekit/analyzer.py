@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
 from stancekit.document import Document
@@ -28,7 +28,7 @@ __all__ = ["DocumentInput", "StanceAnalyzer"]
 
 #: What ``analyze_many`` accepts per item: a text, a Document, an ``(id, text)`` pair, or a
 #: mapping with ``text`` and optional ``id`` / ``meta``.
-DocumentInput = Union[str, Document, tuple[str, str], Mapping[str, Any]]
+DocumentInput = str | Document | tuple[str, str] | Mapping[str, Any]
 
 
 def _to_item(item: object, position: int) -> tuple[str, str, Mapping[str, Any]]:
@@ -82,14 +82,18 @@ class StanceAnalyzer:
         if isinstance(model, StanceModel):
             self.model = model
         else:
-            self.model = StanceModel.load(default_model_path() if model is None else Path(model),
-                                          device=device)
+            self.model = StanceModel.load(
+                default_model_path() if model is None else Path(model), device=device
+            )
         self.targets = as_targets(targets)
         self.batch_size = batch_size
         self._index = TargetIndex(self.targets)
 
     def analyze(
-        self, text: str | Document, *, id: str | None = None,
+        self,
+        text: str | Document,
+        *,
+        id: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> DocumentResult:
         """Analyse one article (a str or a :class:`Document`); empty text gives no judgements."""
@@ -155,14 +159,18 @@ class StanceAnalyzer:
             for k, item in good:
                 try:
                     slots[k] = self._judge(list(parse_many([item])))[0]
-                except Exception as exc:  # noqa: BLE001 - reported on the result
+                except Exception as exc:
                     slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
         return [s for s in slots if s is not None]
 
-    def _failed(self, id_: str, text: str, exc: Exception,
-                meta: Mapping[str, Any] | None = None) -> DocumentResult:
-        return DocumentResult(Document(id=id_, text=text, meta=dict(meta or {})), self.targets,
-                              error=f"{type(exc).__name__}: {exc}")
+    def _failed(
+        self, id_: str, text: str, exc: Exception, meta: Mapping[str, Any] | None = None
+    ) -> DocumentResult:
+        return DocumentResult(
+            Document(id=id_, text=text, meta=dict(meta or {})),
+            self.targets,
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
     def _judge(self, parsed: list[Parsed]) -> list[DocumentResult]:
         """Actors, pairs and one model call for the whole chunk of documents."""
@@ -171,8 +179,9 @@ class StanceAnalyzer:
             actors = find_actors(p)
             per_doc.append((p, actors, build_pairs(p.document, actors, self._index)))
         all_pairs = [pair for _, _, pairs in per_doc for pair in pairs]
-        scores = self.model.predict([p.model_input() for p in all_pairs],
-                                    batch_size=self.batch_size)
+        scores = self.model.predict(
+            [p.model_input() for p in all_pairs], batch_size=self.batch_size
+        )
         st_labels, se_labels = scores.stance_labels, scores.sentiment_labels
         results = []
         row = 0
@@ -181,16 +190,27 @@ class StanceAnalyzer:
             for pair in pairs:
                 st = dict(zip(st_labels, map(float, scores.stance[row]), strict=True))
                 se = dict(zip(se_labels, map(float, scores.sentiment[row]), strict=True))
-                judgements.append(Judgement(
-                    document_id=p.document.id, sentence=pair.sentence, holder=pair.holder,
-                    target=pair.target, stance=max(st, key=st.__getitem__), stance_probs=st,
-                    sentiment=max(se, key=se.__getitem__), sentiment_probs=se,
-                    holder_mention=pair.holder_mention, target_mention=pair.target_mention,
-                    attribution=pair.attribution,
-                    flags=("windowed",) if scores.windowed[row] else (),
-                ))
+                judgements.append(
+                    Judgement(
+                        document_id=p.document.id,
+                        sentence=pair.sentence,
+                        holder=pair.holder,
+                        target=pair.target,
+                        stance=max(st, key=st.__getitem__),
+                        stance_probs=st,
+                        sentiment=max(se, key=se.__getitem__),
+                        sentiment_probs=se,
+                        holder_mention=pair.holder_mention,
+                        target_mention=pair.target_mention,
+                        attribution=pair.attribution,
+                        flags=("windowed",) if scores.windowed[row] else (),
+                    )
+                )
                 row += 1
             flags = () if p.document.sentences else ("empty",)
-            results.append(DocumentResult(p.document, self.targets, actors.actors,
-                                          tuple(judgements), flags=flags))
+            results.append(
+                DocumentResult(
+                    p.document, self.targets, actors.actors, tuple(judgements), flags=flags
+                )
+            )
         return results

@@ -34,8 +34,11 @@ def _sources(paths: Sequence[str]) -> list[str]:
         if raw == "-":
             out.append(raw)
         elif p.is_dir():
-            out.extend(str(f) for f in sorted(p.rglob("*")) if f.is_file()
-                       and f.suffix.lower() in TEXT_SUFFIXES)
+            out.extend(
+                str(f)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES
+            )
         else:
             out.append(raw)
     return out
@@ -56,7 +59,7 @@ def _read(source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(
-            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
             "convert it first, e.g. iconv -f latin1 -t utf-8"
         ) from None
 
@@ -88,20 +91,33 @@ def _print_table(results: list[DocumentResult], summary_only: bool, out: TextIO)
                 table.add_column(col, overflow="fold")
             for j in res.judgements:
                 d = j.to_dict()
-                snippet = j.sentence.text if len(j.sentence.text) <= 70 else (
-                    j.sentence.text[:67] + "...")
-                table.add_row(str(j.sentence.index), snippet, d["holder"] or AUTHOR,
-                              d["target"], _fmt_p(dict(j.stance_probs), j.stance),
-                              _fmt_p(dict(j.sentiment_probs), j.sentiment))
+                snippet = (
+                    j.sentence.text
+                    if len(j.sentence.text) <= 70
+                    else (j.sentence.text[:67] + "...")
+                )
+                table.add_row(
+                    str(j.sentence.index),
+                    snippet,
+                    d["holder"] or AUTHOR,
+                    d["target"],
+                    _fmt_p(dict(j.stance_probs), j.stance),
+                    _fmt_p(dict(j.sentiment_probs), j.sentiment),
+                )
             console.print(table)
         summ = Table(title=f"{res.document.id}: holder x target summary")
         for col in ("holder", "target", "sentences", "stance", "sentiment", "evidence"):
             summ.add_column(col, overflow="fold")
         for r in res.summary().rows:
             ev = r.evidence.text if len(r.evidence.text) <= 60 else r.evidence.text[:57] + "..."
-            summ.add_row(r.holder or AUTHOR, r.target, str(r.n_sentences),
-                         _fmt_p(dict(r.stance_probs), r.stance),
-                         _fmt_p(dict(r.sentiment_probs), r.sentiment), f"[{r.evidence.index}] {ev}")
+            summ.add_row(
+                r.holder or AUTHOR,
+                r.target,
+                str(r.n_sentences),
+                _fmt_p(dict(r.stance_probs), r.stance),
+                _fmt_p(dict(r.sentiment_probs), r.sentiment),
+                f"[{r.evidence.index}] {ev}",
+            )
         console.print(summ)
 
 
@@ -145,8 +161,10 @@ def _analyze(args: argparse.Namespace) -> int:
         json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
     if failures:
-        print(f"stancekit: {len(failures)} of {len(sources)} inputs skipped (see above)",
-              file=sys.stderr)
+        print(
+            f"stancekit: {len(failures)} of {len(sources)} inputs skipped (see above)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -161,13 +179,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     an = sub.add_parser("analyze", help="analyse articles (files, folders, or - for stdin)")
     an.add_argument("paths", nargs="+", help="text files, folders of .txt/.md files, or -")
-    an.add_argument("--target", action="append", metavar="NAME",
-                    help="a target to judge (repeatable); replaces the defaults")
+    an.add_argument(
+        "--target",
+        action="append",
+        metavar="NAME",
+        help="a target to judge (repeatable); replaces the defaults",
+    )
     an.add_argument("--targets-file", metavar="FILE", help="TOML file of [[target]] entries")
     an.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
     an.add_argument("--format", choices=["table", "csv", "jsonl", "json"], default="table")
-    an.add_argument("--summary", action="store_true",
-                    help="only the holder x target summary per document")
+    an.add_argument(
+        "--summary", action="store_true", help="only the holder x target summary per document"
+    )
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     an.set_defaults(func=_analyze)
     return parser

@@ -112,9 +112,7 @@ class Document:
             if s.index != i:
                 raise ValueError(f"{where}: index={s.index}, expected {i}")
             if s.end > len(self.text):
-                raise ValueError(
-                    f"{where}: end={s.end} is past the text's length {len(self.text)}"
-                )
+                raise ValueError(f"{where}: end={s.end} is past the text's length {len(self.text)}")
             if self.text[s.start : s.end] != s.text:
                 raise ValueError(f"{where}: text[{s.start}:{s.end}] differs from sentence.text")
             if s.start < pos:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ModelNotFoundError", "ModelConfigError", "StancekitError", "TargetsFileError"]
+__all__ = ["ModelConfigError", "ModelNotFoundError", "StancekitError", "TargetsFileError"]
 
 
 class StancekitError(Exception):

@@ -203,7 +203,9 @@ class StanceModel:
     ``tokenizer`` objects, e.g. a freshly initialised encoder for training.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, config: ModelConfig, *, device: str | None = None):
+    def __init__(
+        self, model: Any, tokenizer: Any, config: ModelConfig, *, device: str | None = None
+    ):
         if model.config.num_labels != config.num_labels:
             raise ModelConfigError(
                 f"the model has {model.config.num_labels} output labels but its stancekit "
@@ -267,7 +269,10 @@ class StanceModel:
 
     @classmethod
     def from_encoder(
-        cls, path: str | os.PathLike[str], config: ModelConfig | None = None, *,
+        cls,
+        path: str | os.PathLike[str],
+        config: ModelConfig | None = None,
+        *,
         device: str | None = None,
     ) -> StanceModel:
         """A new model with a randomly initialised classification head on a local encoder
@@ -280,8 +285,12 @@ class StanceModel:
         ]
         with _quiet_transformers():
             model = AutoModelForSequenceClassification.from_pretrained(
-                path, local_files_only=True, trust_remote_code=False, use_safetensors=True,
-                num_labels=config.num_labels, id2label=dict(enumerate(labels)),
+                path,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=True,
+                num_labels=config.num_labels,
+                id2label=dict(enumerate(labels)),
                 label2id={x: i for i, x in enumerate(labels)},
             )
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -314,7 +323,9 @@ class StanceModel:
             raise
         return out
 
-    def _choose_windows(self, pairs: Sequence[PairInput], enc: Any) -> tuple[list[list[int]], list[int]]:
+    def _choose_windows(
+        self, pairs: Sequence[PairInput], enc: Any
+    ) -> tuple[list[list[int]], list[int]]:
         """For each pair, the windows to average: those holding the target mention (and the
         holder mention when some window holds both), or all windows if none holds it."""
         tmpl = self.config.template
@@ -333,13 +344,15 @@ class StanceModel:
             for w in windows:
                 seq_ids = enc.encodings[w].sequence_ids if hasattr(enc, "encodings") else None
                 offs = [
-                    o for o, s in zip(enc["offset_mapping"][w], seq_ids or [], strict=False)
+                    o
+                    for o, s in zip(enc["offset_mapping"][w], seq_ids or [], strict=False)
                     if s == 1
                 ]
                 covers.append((offs[0][0], offs[-1][1]) if offs else (0, 0))
             with_t = [w for w, (a, b) in zip(windows, covers, strict=True) if a <= t_pos < b]
             both = [
-                w for w, (a, b) in zip(windows, covers, strict=True)
+                w
+                for w, (a, b) in zip(windows, covers, strict=True)
                 if a <= t_pos < b and a <= h_pos < b
             ]
             chosen.append(both or with_t or windows)
@@ -355,8 +368,12 @@ class StanceModel:
         n = len(pairs)
         if n == 0:
             empty = np.zeros((0, n_st)), np.zeros((0, len(self.config.sentiment_labels)))
-            return Scores(*empty, self.config.stance_labels, self.config.sentiment_labels,
-                          np.zeros(0, dtype=bool))
+            return Scores(
+                *empty,
+                self.config.stance_labels,
+                self.config.sentiment_labels,
+                np.zeros(0, dtype=bool),
+            )
         batch_enc = self.encode(pairs)
         ids: list[list[int]] = batch_enc["input_ids"]
         chosen, n_windows = self._choose_windows(pairs, batch_enc)
@@ -377,8 +394,9 @@ class StanceModel:
             stance[i] = _softmax(lg[:, :n_st] / self.config.temperature_stance).mean(axis=0)
             sentiment[i] = _softmax(lg[:, n_st:] / self.config.temperature_sentiment).mean(axis=0)
         windowed = np.array([k > 1 for k in n_windows], dtype=bool)
-        return Scores(stance, sentiment, self.config.stance_labels,
-                      self.config.sentiment_labels, windowed)
+        return Scores(
+            stance, sentiment, self.config.stance_labels, self.config.sentiment_labels, windowed
+        )
 
     def encode(self, pairs: Sequence[PairInput]) -> Any:
         """Tokenize pairs into windows of at most ``max_length`` tokens

@@ -56,9 +56,7 @@ def _pick_target_mention(mentions: tuple[Mention, ...], avoid: Mention | None) -
     return (named or usable or [None])[0]
 
 
-def build_pairs(
-    document: Document, actors: ActorAnalysis, index: TargetIndex
-) -> list[Pair]:
+def build_pairs(document: Document, actors: ActorAnalysis, index: TargetIndex) -> list[Pair]:
     """All pairs of ``document`` in sentence order (author voice first in each sentence)."""
     mentions = index.mentions(document, actors)
     target_ids: dict[str, list[int]] = {}
@@ -74,14 +72,23 @@ def build_pairs(
             in_sent = index.in_sentence(mentions[ti], sentence)
             if not in_sent:
                 continue
-            pairs.append(Pair(sentence, None, "author", None, target,
-                              _pick_target_mention(in_sent, None)))
+            pairs.append(
+                Pair(sentence, None, "author", None, target, _pick_target_mention(in_sent, None))
+            )
             for att in holders:
                 key = att.actor.name
                 if key not in target_ids:
                     target_ids[key] = index.targets_of(att.actor)
                 if ti in target_ids[key]:
                     continue
-                pairs.append(Pair(sentence, att.actor, att.role, att.mention, target,
-                                  _pick_target_mention(in_sent, att.mention)))
+                pairs.append(
+                    Pair(
+                        sentence,
+                        att.actor,
+                        att.role,
+                        att.mention,
+                        target,
+                        _pick_target_mention(in_sent, att.mention),
+                    )
+                )
     return pairs

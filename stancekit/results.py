@@ -191,15 +191,25 @@ class DocumentResult:
         for (holder, target), js in groups.items():
             st = _mean([j.stance_probs for j in js])
             se = _mean([j.sentiment_probs for j in js])
-            best = max(js, key=lambda j: max(
-                (p for k, p in j.stance_probs.items() if k != "none"), default=0.0))
-            rows.append(SummaryRow(
-                document_id=self.document.id, holder=holder, target=target,
-                n_sentences=len({j.sentence.index for j in js}),
-                stance=max(st, key=st.__getitem__), stance_probs=st,
-                sentiment=max(se, key=se.__getitem__), sentiment_probs=se,
-                evidence=best.sentence,
-            ))
+            best = max(
+                js,
+                key=lambda j: max(
+                    (p for k, p in j.stance_probs.items() if k != "none"), default=0.0
+                ),
+            )
+            rows.append(
+                SummaryRow(
+                    document_id=self.document.id,
+                    holder=holder,
+                    target=target,
+                    n_sentences=len({j.sentence.index for j in js}),
+                    stance=max(st, key=st.__getitem__),
+                    stance_probs=st,
+                    sentiment=max(se, key=se.__getitem__),
+                    sentiment_probs=se,
+                    evidence=best.sentence,
+                )
+            )
         return Summary(tuple(rows))
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -228,15 +238,48 @@ class DocumentResult:
 
 
 _JUDGEMENT_COLUMNS = [
-    "document_id", "sentence_index", "sentence_start", "sentence_end", "sentence", "holder",
-    "holder_kind", "attribution", "target", "stance", "p_favor", "p_against", "p_none",
-    "sentiment", "p_positive", "p_neutral", "p_negative", "holder_start", "holder_end",
-    "holder_text", "target_start", "target_end", "target_text", "flags",
+    "document_id",
+    "sentence_index",
+    "sentence_start",
+    "sentence_end",
+    "sentence",
+    "holder",
+    "holder_kind",
+    "attribution",
+    "target",
+    "stance",
+    "p_favor",
+    "p_against",
+    "p_none",
+    "sentiment",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
+    "holder_start",
+    "holder_end",
+    "holder_text",
+    "target_start",
+    "target_end",
+    "target_text",
+    "flags",
 ]
 _SUMMARY_COLUMNS = [
-    "document_id", "holder", "target", "n_sentences", "stance", "p_favor", "p_against",
-    "p_none", "sentiment", "p_positive", "p_neutral", "p_negative", "evidence_index",
-    "evidence_start", "evidence_end", "evidence",
+    "document_id",
+    "holder",
+    "target",
+    "n_sentences",
+    "stance",
+    "p_favor",
+    "p_against",
+    "p_none",
+    "sentiment",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
+    "evidence_index",
+    "evidence_start",
+    "evidence_end",
+    "evidence",
 ]
 
 

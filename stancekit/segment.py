@@ -104,7 +104,9 @@ def _build(text: str, id: str, meta: Mapping[str, Any], lines: list[ParsedLine])
         if i == 0 and len(lines) > 1 and not _END_PUNCT.search(text[s:e]):
             kind = "title"
         sentences.append(Sentence(s, e, i, text[s:e], kind))
-    return Parsed(Document(id=id, text=text, meta=dict(meta), sentences=tuple(sentences)), tuple(lines))
+    return Parsed(
+        Document(id=id, text=text, meta=dict(meta), sentences=tuple(sentences)), tuple(lines)
+    )
 
 
 def parse_many(

@@ -22,8 +22,12 @@ def build_tiny_model(seed: int = 0):  # type: ignore[no-untyped-def]
     config = ModelConfig(name="tiny-test", version="0.0.1", max_length=48, window_stride=16)
     torch.manual_seed(seed)
     bert = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
-        num_attention_heads=2, intermediate_size=32, num_labels=config.num_labels,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=config.num_labels,
         max_position_embeddings=128,
     )
     return StanceModel(BertForSequenceClassification(bert), tokenizer, config, device="cpu")

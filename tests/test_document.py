@@ -6,8 +6,11 @@ from stancekit.document import Document, Mention, Sentence
 
 
 def _doc(text: str, spans: list[tuple[int, int]]) -> Document:
-    return Document(id="d", text=text,
-                    sentences=tuple(Sentence(s, e, i, text[s:e]) for i, (s, e) in enumerate(spans)))
+    return Document(
+        id="d",
+        text=text,
+        sentences=tuple(Sentence(s, e, i, text[s:e]) for i, (s, e) in enumerate(spans)),
+    )
 
 
 def test_sentence_text_must_match_its_offsets() -> None:

@@ -75,15 +75,16 @@ def test_save_and_load_round_trip_gives_identical_predictions(
     assert not names & {"pytorch_model.bin", "training_args.bin"}
     assert not list(tmp_path.glob(".m.*")), "temporary folder left behind"
     again = StanceModel.load(out, device="cpu")
-    np.testing.assert_allclose(again.predict(PAIRS).stance, tiny_model.predict(PAIRS).stance,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        again.predict(PAIRS).stance, tiny_model.predict(PAIRS).stance, atol=1e-6
+    )
     cfg = json.loads((out / CONFIG_NAME).read_text())
     assert len(cfg["weights_sha256"]) == 64
 
 
 def test_missing_model_folder_names_the_path_and_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    with pytest.raises(ModelNotFoundError, match="nowhere.*does not exist.*--model DIR"):
+    with pytest.raises(ModelNotFoundError, match=r"nowhere.*does not exist.*--model DIR"):
         StanceModel.load(missing)
 
 

@@ -43,8 +43,10 @@ def test_acronyms_match_case_sensitively() -> None:
 
 def test_targets_file_is_read(tmp_path: Path) -> None:
     f = tmp_path / "t.toml"
-    f.write_text('[[target]]\nname = "NATO"\naliases = ["the Alliance"]\n'
-                 '[[target]]\nname = "EU"\ndescription = "the European Union"\n')
+    f.write_text(
+        '[[target]]\nname = "NATO"\naliases = ["the Alliance"]\n'
+        '[[target]]\nname = "EU"\ndescription = "the European Union"\n'
+    )
     targets = load_targets(f)
     assert targets == (Target("NATO", ("the Alliance",)), Target("EU", (), "the European Union"))
 
@@ -53,8 +55,10 @@ def test_targets_file_is_read(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ('[[target]]\naliases = ["x"]\n', r"target 1: field 'name' is missing"),
-        ('[[target]]\nname = "A"\n[[target]]\nname = "B"\naliases = "x"\n',
-         r"target 2: field 'aliases' must be a list"),
+        (
+            '[[target]]\nname = "A"\n[[target]]\nname = "B"\naliases = "x"\n',
+            r"target 2: field 'aliases' must be a list",
+        ),
         ('[[target]]\nname = "A"\ncolour = "red"\n', r"target 1: unknown fields \['colour'\]"),
         ('[[target]]\nname = ""\n', r"target 1: Target 'name' must be a non-empty string"),
         ("name = 'A'\n", r"no \[\[target\]\] entries"),
@@ -73,5 +77,5 @@ def test_targets_file_errors_name_the_file_entry_and_field(
 
 
 def test_missing_targets_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(TargetsFileError, match="nope.toml.*does not exist"):
+    with pytest.raises(TargetsFileError, match=r"nope\.toml.*does not exist"):
         load_targets(tmp_path / "nope.toml")

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stancekit import __version__
+from stancekit.cli import main
+
+pytestmark = pytest.mark.slow  # spaCy + the tiny model
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path, seed_text: str) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(seed_text, encoding="utf-8")
+    (folder / "b.txt").write_text("Baku blamed the CSTO for the crisis.", encoding="utf-8")
+    (folder / "c.txt").write_bytes("Caf\xe9 owners in Baku".encode("latin-1"))  # not UTF-8
+    (folder / "notes.csv").write_text("ignored,file\n")
+    return folder
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_folder_with_one_bad_file_reports_it_and_analyses_the_rest(
+    corpus: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["analyze", str(corpus), "--model", str(tiny_model_dir), "--format", "jsonl", "--quiet"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "c.txt: not UTF-8" in err and "1 of 3 inputs skipped" in err
+    ids = {json.loads(line)["document_id"] for line in out.splitlines()}
+    assert ids == {str(corpus / "a.txt"), str(corpus / "b.txt")}
+
+
+def test_table_output_shows_judgements_and_summary(
+    tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], seed_text: str, tmp_path: Path
+) -> None:
+    f = tmp_path / "seed.txt"
+    f.write_text(seed_text)
+    assert main(["analyze", str(f), "--model", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "judgements" in out and "summary" in out
+    assert "Armen Khachatrian" in out and "Azerbaijan" in out
+
+
+def test_csv_summary_has_one_header(
+    corpus: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(
+        [
+            "analyze",
+            str(corpus / "a.txt"),
+            str(corpus / "b.txt"),
+            "--model",
+            str(tiny_model_dir),
+            "--format",
+            "csv",
+            "--summary",
+            "--quiet",
+        ]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("document_id,holder,target,n_sentences,stance")
+    assert sum(line.startswith("document_id,") for line in lines) == 1
+
+
+def test_stdin_and_user_targets(
+    tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"NATO said Russia lied.")))
+    code = main(
+        ["analyze", "-", "--target", "Russia", "--model", str(tiny_model_dir), "--format", "json"]
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert payload[0]["document"]["id"] == "stdin"
+    assert {j["target"] for j in payload[0]["judgements"]} == {"Russia"}
+
+
+def test_bad_targets_file_is_a_usage_error(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "t.toml"
+    bad.write_text("[[target]]\nalias = 'x'\n")
+    code = main(["analyze", "-", "--targets-file", str(bad), "--model", str(tiny_model_dir)])
+    assert code == 2
+    assert "t.toml" in capsys.readouterr().err
+
+
+def test_missing_model_is_a_usage_error_that_names_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["analyze", "-", "--model", str(tmp_path / "nomodel")])
+    assert code == 2
+    assert "nomodel" in capsys.readouterr().err
+
+
+def test_missing_file_is_skipped_with_exit_status_1(
+    tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["analyze", str(tmp_path / "absent.txt"), "--model", str(tiny_model_dir)])
+    assert code == 1
+    assert "absent.txt: no such file" in capsys.readouterr().err

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+
+from stancekit.actors import Actor
+from stancekit.document import Document, Mention, Sentence
+from stancekit.results import DocumentResult, Judgement
+from stancekit.targets import Target
+
+TEXT = "Zas praised the CSTO. Zas doubted the CSTO. The CSTO met."
+SENTS = (
+    Sentence(0, 21, 0, TEXT[0:21]),
+    Sentence(22, 43, 1, TEXT[22:43]),
+    Sentence(44, 57, 2, TEXT[44:57]),
+)
+DOC = Document(id="d", text=TEXT, sentences=SENTS)
+ZAS = Actor(
+    name="Stanislav Zas",
+    kind="PERSON",
+    aliases=("Zas",),
+    mentions=(Mention(0, 3, "Zas", "PERSON"), Mention(22, 25, "Zas", "PERSON")),
+)
+CSTO = Target("CSTO")
+
+
+def _j(sent: Sentence, holder: Actor | None, fav: float, ag: float) -> Judgement:
+    st = {"favor": fav, "against": ag, "none": round(1 - fav - ag, 6)}
+    se = {"positive": fav, "neutral": round(1 - fav - ag, 6), "negative": ag}
+    return Judgement(
+        document_id="d",
+        sentence=sent,
+        holder=holder,
+        target=CSTO,
+        stance=max(st, key=st.__getitem__),
+        stance_probs=st,
+        sentiment=max(se, key=se.__getitem__),
+        sentiment_probs=se,
+        holder_mention=None if holder is None else holder.mentions[0],
+        target_mention=Mention(
+            sent.start + sent.text.index("CSTO"),
+            sent.start + sent.text.index("CSTO") + 4,
+            "CSTO",
+            "TARGET",
+        ),
+        attribution="author" if holder is None else "speaker",
+    )
+
+
+RESULT = DocumentResult(
+    DOC,
+    (CSTO,),
+    (ZAS,),
+    (
+        _j(SENTS[0], ZAS, 0.9, 0.05),
+        _j(SENTS[1], ZAS, 0.2, 0.6),
+        _j(SENTS[2], None, 0.1, 0.1),
+    ),
+)
+
+
+def test_summary_averages_probabilities_per_holder_and_target() -> None:
+    rows = {r.holder: r for r in RESULT.summary().rows}
+    zas = rows["Stanislav Zas"]
+    assert zas.n_sentences == 2
+    assert zas.stance_probs["favor"] == pytest.approx(0.55)
+    assert zas.stance_probs["against"] == pytest.approx(0.325)
+    assert zas.stance == "favor"
+    assert zas.evidence == SENTS[0]  # the most confident favor/against sentence
+    assert rows[None].stance == "none" and rows[None].n_sentences == 1
+
+
+def test_records_point_into_the_text() -> None:
+    for rec in RESULT.to_records():
+        assert TEXT[rec["sentence_start"] : rec["sentence_end"]] == rec["sentence"]
+        assert TEXT[rec["target_start"] : rec["target_end"]] == rec["target_text"]
+        if rec["holder_start"] is not None:
+            assert TEXT[rec["holder_start"] : rec["holder_end"]] == rec["holder_text"]
+
+
+def test_dataframes_have_one_row_per_judgement_and_per_summary_row() -> None:
+    df = RESULT.to_dataframe()
+    assert len(df) == 3
+    assert {"holder", "target", "stance", "p_favor", "p_negative", "flags"} <= set(df.columns)
+    assert len(RESULT.summary().to_dataframe()) == 2
+
+
+def test_empty_result_still_has_the_columns() -> None:
+    empty = DocumentResult(Document(id="e", text=""), (CSTO,))
+    assert empty.to_dataframe().empty and "stance" in empty.to_dataframe().columns
+    assert empty.summary().to_dataframe().empty
+    assert empty.ok
+
+
+def test_to_dict_is_json_serialisable() -> None:
+    import json
+
+    d = json.loads(json.dumps(RESULT.to_dict()))
+    assert d["document"]["sentences"][1]["start"] == 22
+    assert d["actors"][0]["name"] == "Stanislav Zas"
