@@ -89,15 +89,17 @@ def _print_table(results: list[DocumentResult], summary_only: bool, out: TextIO)
             table = Table(title=f"{res.document.id}: judgements", show_lines=False)
             for col in ("#", "sentence", "holder", "target", "stance", "sentiment"):
                 table.add_column(col, overflow="fold")
+            previous = -1
             for j in res.judgements:
                 d = j.to_dict()
-                snippet = (
-                    j.sentence.text
-                    if len(j.sentence.text) <= 70
-                    else (j.sentence.text[:67] + "...")
+                first = j.sentence.index != previous
+                previous = j.sentence.index
+                text = (
+                    j.sentence.text if len(j.sentence.text) <= 70 else j.sentence.text[:67] + "..."
                 )
+                snippet = text if first else ""
                 table.add_row(
-                    str(j.sentence.index),
+                    str(j.sentence.index) if first else "",
                     snippet,
                     d["holder"] or AUTHOR,
                     d["target"],
