@@ -213,13 +213,14 @@ class TargetIndex:
         text = document.text
         found: list[dict[tuple[int, int], Mention]] = [{} for _ in self.targets]
         for ti, pat in enumerate(self._patterns):
-            for m in pat.finditer(text):
-                found[ti][(m.start(), m.end())] = Mention(m.start(), m.end(), m.group(), "TARGET")
+            for hit in pat.finditer(text):
+                span = (hit.start(), hit.end())
+                found[ti][span] = Mention(*span, hit.group(), "TARGET")
         if actors is not None:
             for actor in actors.actors:
                 for ti in self.targets_of(actor):
-                    for m in actor.mentions:
-                        found[ti].setdefault((m.start, m.end), m)
+                    for mention in actor.mentions:
+                        found[ti].setdefault((mention.start, mention.end), mention)
         return [_drop_nested(sorted(f.values(), key=lambda m: (m.start, -m.end))) for f in found]
 
     def targets_of(self, actor: Actor) -> list[int]:
