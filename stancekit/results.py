@@ -154,12 +154,7 @@ class Summary:
 
     def to_dataframe(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame."""
-        import pandas as pd
-
-        records = self.to_records()
-        return pd.DataFrame.from_records(
-            records, columns=list(records[0]) if records else _SUMMARY_COLUMNS
-        )
+        return _frame(self.to_records(), _SUMMARY_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -218,12 +213,7 @@ class DocumentResult:
 
     def to_dataframe(self) -> pd.DataFrame:
         """The judgements as a pandas DataFrame, one row per (sentence, holder, target)."""
-        import pandas as pd
-
-        records = self.to_records()
-        return pd.DataFrame.from_records(
-            records, columns=list(records[0]) if records else _JUDGEMENT_COLUMNS
-        )
+        return _frame(self.to_records(), _JUDGEMENT_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result: document (with sentences), targets, actors, judgements."""
@@ -281,6 +271,15 @@ _SUMMARY_COLUMNS = [
     "evidence_end",
     "evidence",
 ]
+
+
+def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.DataFrame:
+    """A DataFrame of ``records``; with no records, empty with the usual columns."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(
+        records, columns=list(records[0]) if records else default_columns
+    )
 
 
 def _mean(dists: list[Mapping[str, float]]) -> dict[str, float]:
