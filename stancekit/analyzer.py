@@ -18,8 +18,8 @@ from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
 from stancekit.document import Document
-from stancekit.model import StanceModel, default_model_path
-from stancekit.pairs import Pair, build_pairs
+from stancekit.model import Scores, StanceModel, default_model_path
+from stancekit.pairs import Pair, PairRequest, build_pairs, request_pairs
 from stancekit.results import DocumentResult, Judgement
 from stancekit.segment import Parsed, document_id, parse_many
 from stancekit.targets import Target, TargetIndex, as_targets
@@ -172,6 +172,61 @@ class StanceAnalyzer:
             error=f"{type(exc).__name__}: {exc}",
         )
 
+    def judge(
+        self,
+        text: str | Document,
+        requests: Sequence[PairRequest],
+        *,
+        id: str | None = None,
+    ) -> tuple[Judgement, ...]:
+        """Judge caller-chosen (unit, holder, target) requests in one document, e.g. gold
+        spans. The whole document is the context: holders are resolved by name against its
+        actors (so a holder named in another sentence is found), targets by name — an
+        analyzer target of that name brings its aliases. One judgement per request, in order.
+        """
+        if isinstance(text, Document):
+            item: tuple[str, str, Mapping[str, Any]] = (id or text.id, text.text, text.meta)
+        elif isinstance(text, str):
+            item = (id if id is not None else document_id(text), text, {})
+        else:
+            raise TypeError(f"'text' must be a str or a Document, got {type(text).__name__}")
+        parsed = next(parse_many([item]))
+        actors = find_actors(parsed)
+        known = {t.name: t for t in self.targets}
+        targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
+        pairs = request_pairs(
+            parsed.document, actors, list(requests), targets, TargetIndex(list(targets.values()))
+        )
+        scores = self.model.predict([p.model_input() for p in pairs], batch_size=self.batch_size)
+        return tuple(self._judgements(parsed.document.id, pairs, scores, 0))
+
+    def _judgements(
+        self, doc_id: str, pairs: list[Pair], scores: Scores, row: int
+    ) -> list[Judgement]:
+        """Judgements for ``pairs``, whose scores start at ``row`` of ``scores``."""
+        st_labels, se_labels = scores.stance_labels, scores.sentiment_labels
+        out = []
+        for k, pair in enumerate(pairs, start=row):
+            st = dict(zip(st_labels, map(float, scores.stance[k]), strict=True))
+            se = dict(zip(se_labels, map(float, scores.sentiment[k]), strict=True))
+            out.append(
+                Judgement(
+                    document_id=doc_id,
+                    sentence=pair.sentence,
+                    holder=pair.holder,
+                    target=pair.target,
+                    stance=max(st, key=st.__getitem__),
+                    stance_probs=st,
+                    sentiment=max(se, key=se.__getitem__),
+                    sentiment_probs=se,
+                    holder_mention=pair.holder_mention,
+                    target_mention=pair.target_mention,
+                    attribution=pair.attribution,
+                    flags=("windowed",) if scores.windowed[k] else (),
+                )
+            )
+        return out
+
     def _judge(self, parsed: list[Parsed]) -> list[DocumentResult]:
         """Actors, pairs and one model call for the whole chunk of documents."""
         per_doc: list[tuple[Parsed, ActorAnalysis, list[Pair]]] = []
@@ -182,31 +237,11 @@ class StanceAnalyzer:
         scores = self.model.predict(
             [p.model_input() for p in all_pairs], batch_size=self.batch_size
         )
-        st_labels, se_labels = scores.stance_labels, scores.sentiment_labels
         results = []
         row = 0
         for p, actors, pairs in per_doc:
-            judgements = []
-            for pair in pairs:
-                st = dict(zip(st_labels, map(float, scores.stance[row]), strict=True))
-                se = dict(zip(se_labels, map(float, scores.sentiment[row]), strict=True))
-                judgements.append(
-                    Judgement(
-                        document_id=p.document.id,
-                        sentence=pair.sentence,
-                        holder=pair.holder,
-                        target=pair.target,
-                        stance=max(st, key=st.__getitem__),
-                        stance_probs=st,
-                        sentiment=max(se, key=se.__getitem__),
-                        sentiment_probs=se,
-                        holder_mention=pair.holder_mention,
-                        target_mention=pair.target_mention,
-                        attribution=pair.attribution,
-                        flags=("windowed",) if scores.windowed[row] else (),
-                    )
-                )
-                row += 1
+            judgements = self._judgements(p.document.id, pairs, scores, row)
+            row += len(pairs)
             flags = () if p.document.sentences else ("empty",)
             results.append(
                 DocumentResult(

@@ -11,17 +11,19 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stancekit.actors import Actor
 from stancekit.document import Document, Mention, Sentence
 from stancekit.model import PairInput
 from stancekit.targets import Target, TargetIndex
 
 if TYPE_CHECKING:
-    from stancekit.actors import Actor, ActorAnalysis
+    from stancekit.actors import ActorAnalysis
 
-__all__ = ["Pair", "build_pairs"]
+__all__ = ["Pair", "PairRequest", "build_pairs", "names_match", "request_pairs"]
 
 _PRONOUN_KINDS = {"PRON", "ROLE"}
 
@@ -53,7 +55,8 @@ class Pair:
 def _pick_target_mention(mentions: tuple[Mention, ...], avoid: Mention | None) -> Mention | None:
     usable = [m for m in mentions if avoid is None or m.end <= avoid.start or m.start >= avoid.end]
     named = [m for m in usable if m.kind not in _PRONOUN_KINDS]
-    return (named or usable or [None])[0]
+    best = named or usable
+    return best[0] if best else None
 
 
 def build_pairs(document: Document, actors: ActorAnalysis, index: TargetIndex) -> list[Pair]:
@@ -91,4 +94,96 @@ def build_pairs(document: Document, actors: ActorAnalysis, index: TargetIndex) -
                         _pick_target_mention(in_sent, att.mention),
                     )
                 )
+    return pairs
+
+
+@dataclass(frozen=True)
+class PairRequest:
+    """A pair to judge that the caller chose (e.g. a gold span): the unit's offsets in the
+    document, the holder's name (None: the text's own voice), the target's name, and
+    optionally ``[start, end]`` document offsets of the holder and target mentions."""
+
+    start: int
+    end: int
+    holder: str | None
+    target: str
+    holder_mention: tuple[int, int] | None = None
+    target_mention: tuple[int, int] | None = None
+
+
+def _name_key(name: str) -> str:
+    from stancekit.actors.lexicon import TITLE_WORDS
+
+    words = re.sub(r"[’']s\b", "", name).replace(".", ". ").split()
+    kept = [w for w in words if w.casefold() not in TITLE_WORDS and w.casefold() != "the"]
+    return " ".join(kept or words).casefold().strip(" .,")
+
+
+def names_match(a: str, b: str) -> bool:
+    """Whether two names mean the same actor: equal after case, titles, "the" and
+    possessives are dropped, or one is the other's surname ("Pashinian" ~ "Nikol Pashinian").
+
+    >>> names_match("Prime Minister Nikol Pashinian", "pashinian"), names_match("Zas", "Baku")
+    (True, False)
+    """
+    ka, kb = _name_key(a), _name_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    short, long_ = sorted((ka, kb), key=len)
+    return " " not in short and long_.split()[-1] == short
+
+
+def _resolve_holder(name: str, actors: ActorAnalysis) -> Actor:
+    for actor in actors.actors:
+        if any(names_match(name, n) for n in (actor.name, *actor.aliases)):
+            return actor
+    return Actor(name=name, kind="UNKNOWN")
+
+
+def _mention_in(
+    doc: Document, span: tuple[int, int] | None, unit: Sentence, kind: str
+) -> Mention | None:
+    if span is None or not (unit.start <= span[0] <= span[1] <= unit.end):
+        return None
+    return doc.mention(span[0], span[1], kind)
+
+
+def request_pairs(
+    document: Document,
+    actors: ActorAnalysis,
+    requests: list[PairRequest],
+    targets: dict[str, Target],
+    index: TargetIndex,
+) -> list[Pair]:
+    """Pairs for caller-chosen requests: holders resolved by name against the document's
+    actors (the whole document is the context), mentions taken from the request when they
+    lie in the unit, else found in the unit."""
+    mentions = dict(zip(index.targets, index.mentions(document, actors), strict=True))
+    pairs = []
+    for req in requests:
+        if not 0 <= req.start <= req.end <= len(document.text):
+            raise ValueError(
+                f"request ({req.start}, {req.end}) is outside the text of length "
+                f"{len(document.text)}"
+            )
+        containing = document.sentence_at(req.start)
+        unit = Sentence(
+            req.start,
+            req.end,
+            containing.index if containing else 0,
+            document.text[req.start : req.end],
+        )
+        target = targets[req.target]
+        holder = None if req.holder is None else _resolve_holder(req.holder, actors)
+        h_m = _mention_in(document, req.holder_mention, unit, "HOLDER")
+        if holder is not None and h_m is None:
+            own = [m for m in holder.mentions if unit.start <= m.start and m.end <= unit.end]
+            h_m = _pick_target_mention(tuple(own), None)
+        t_m = _mention_in(document, req.target_mention, unit, "TARGET")
+        if t_m is None:
+            t_m = _pick_target_mention(index.in_sentence(mentions[target], unit), h_m)
+        role = "author" if holder is None else "given"
+        pairs.append(Pair(unit, holder, role, h_m, target, t_m))
     return pairs
