@@ -171,6 +171,71 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_gold(path: str, lenient: bool) -> Any:
+    from stancekit.spans import read_spans
+
+    gold = read_spans(path, lenient=lenient)
+    for problem in gold.problems:
+        print(f"stancekit: skipped {problem}", file=sys.stderr)
+    return gold
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.evaluation import evaluate
+
+    gold = _read_gold(args.gold, args.lenient)
+    analyzer = StanceAnalyzer(model=args.model)
+    report = evaluate(
+        analyzer,
+        gold,
+        mode=args.mode,
+        min_overlap=args.min_overlap,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    if args.json:
+        report.write_json(args.json)
+    if args.predictions:
+        report.write_predictions(args.predictions)
+    if args.report:
+        print(f"report: {report.write_report(args.report)}", file=sys.stderr)
+    d = report.to_dict()
+    summary = {k: d[k] for k in ("mode", "model", "n_documents", "n_spans")}
+    for head in ("stance", "sentiment"):
+        if d[head] is not None:
+            summary[head] = {
+                k: d[head][k] for k in ("n", "macro_f1", "f_avg", "accuracy", "ece") if k in d[head]
+            }
+    if d["extract"] is not None:
+        summary["extract"] = d["extract"]
+    print(_json.dumps(summary, indent=2, ensure_ascii=False))
+    return 1 if gold.problems else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.evaluation import compare
+
+    if len(args.model) != 2:
+        raise ValueError(f"compare needs exactly two --model options, got {len(args.model)}")
+    gold = _read_gold(args.gold, args.lenient)
+    a, b = (StanceAnalyzer(model=m) for m in args.model)
+    result = compare(a, b, gold, n_bootstrap=args.bootstrap, seed=args.seed)
+    text = _json.dumps(result, indent=2, ensure_ascii=False)
+    if args.json:
+        from stancekit.evaluation.report import atomic_write
+
+        atomic_write(args.json, text + "\n")
+    print(text)
+    return 1 if gold.problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -195,6 +260,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     an.set_defaults(func=_analyze)
+
+    ev = sub.add_parser("evaluate", help="evaluate a model on labelled spans (JSONL)")
+    ev.add_argument("gold", help="labelled-spans JSONL file")
+    ev.add_argument("--mode", choices=["pairs", "extract"], default="pairs")
+    ev.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+    ev.add_argument("--json", metavar="OUT", help="write the metrics as JSON")
+    ev.add_argument("--predictions", metavar="OUT", help="write the gold with predictions")
+    ev.add_argument("--report", metavar="DIR", help="write report.md and figures")
+    ev.add_argument(
+        "--min-overlap",
+        type=float,
+        default=0.5,
+        help="extract mode: unit overlap (share of the shorter) that matches",
+    )
+    ev.add_argument(
+        "--lenient", action="store_true", help="skip bad spans (each reported) instead of stopping"
+    )
+    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    ev.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.set_defaults(func=_evaluate)
+
+    cp = sub.add_parser("compare", help="paired bootstrap comparison of two models")
+    cp.add_argument("gold", help="labelled-spans JSONL file")
+    cp.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="model folder; give it twice (A, then B)",
+    )
+    cp.add_argument("--json", metavar="OUT", help="write the comparison as JSON")
+    cp.add_argument("--lenient", action="store_true")
+    cp.add_argument("--bootstrap", type=int, default=1000)
+    cp.add_argument("--seed", type=int, default=0)
+    cp.set_defaults(func=_compare)
     return parser
 
 
