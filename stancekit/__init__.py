@@ -19,18 +19,29 @@ __all__ = [
     "Actor",
     "Document",
     "DocumentResult",
+    "EvaluationReport",
+    "GoldDocument",
+    "GoldSpan",
     "Judgement",
     "Mention",
     "ModelConfig",
     "Sentence",
+    "SpanSet",
     "StanceAnalyzer",
     "StanceModel",
     "Summary",
     "SummaryRow",
     "Target",
     "__version__",
+    "compare",
+    "evaluate",
     "load_targets",
     "make_document",
+    "read_spans",
+    "read_spans_csv",
+    "spans_from_dataframe",
+    "spans_from_dataset",
+    "write_spans",
 ]
 
 from stancekit.document import Document, Mention, Sentence
@@ -39,9 +50,20 @@ from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
 if TYPE_CHECKING:
     from stancekit.actors import Actor
     from stancekit.analyzer import StanceAnalyzer
+    from stancekit.evaluation import EvaluationReport, compare, evaluate
     from stancekit.model import ModelConfig, StanceModel
     from stancekit.results import DocumentResult, Judgement, Summary, SummaryRow
     from stancekit.segment import make_document
+    from stancekit.spans import (
+        GoldDocument,
+        GoldSpan,
+        SpanSet,
+        read_spans,
+        read_spans_csv,
+        spans_from_dataframe,
+        spans_from_dataset,
+        write_spans,
+    )
 
 # Heavy modules (torch, transformers, spaCy) load on first use, so `stancekit --version`
 # and `import stancekit` stay fast.
@@ -55,6 +77,22 @@ _LAZY = {
     "Summary": "stancekit.results",
     "SummaryRow": "stancekit.results",
     "make_document": "stancekit.segment",
+    "EvaluationReport": "stancekit.evaluation",
+    "compare": "stancekit.evaluation",
+    "evaluate": "stancekit.evaluation",
+    **{
+        name: "stancekit.spans"
+        for name in (
+            "GoldDocument",
+            "GoldSpan",
+            "SpanSet",
+            "read_spans",
+            "read_spans_csv",
+            "spans_from_dataframe",
+            "spans_from_dataset",
+            "write_spans",
+        )
+    },
 }
 
 

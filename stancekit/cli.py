@@ -176,7 +176,8 @@ def _read_gold(path: str, lenient: bool) -> Any:
 
     gold = read_spans(path, lenient=lenient)
     for problem in gold.problems:
-        print(f"stancekit: skipped {problem}", file=sys.stderr)
+        what = "skipped" if problem.kind == "error" else "note"
+        print(f"stancekit: {what}: {problem}", file=sys.stderr)
     return gold
 
 
@@ -213,7 +214,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if d["extract"] is not None:
         summary["extract"] = d["extract"]
     print(_json.dumps(summary, indent=2, ensure_ascii=False))
-    return 1 if gold.problems else 0
+    return 1 if any(p.kind == "error" for p in gold.problems) else 0
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -233,7 +234,7 @@ def _compare(args: argparse.Namespace) -> int:
 
         atomic_write(args.json, text + "\n")
     print(text)
-    return 1 if gold.problems else 0
+    return 1 if any(p.kind == "error" for p in gold.problems) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["ModelConfigError", "ModelNotFoundError", "StancekitError", "TargetsFileError"]
+__all__ = [
+    "ModelConfigError",
+    "ModelNotFoundError",
+    "SpansFormatError",
+    "StancekitError",
+    "TargetsFileError",
+]
 
 
 class StancekitError(Exception):
@@ -19,3 +25,7 @@ class ModelConfigError(StancekitError, ValueError):
 
 class TargetsFileError(StancekitError, ValueError):
     """A targets file is unreadable or has a bad entry."""
+
+
+class SpansFormatError(StancekitError, ValueError):
+    """A labelled-spans file, DataFrame or Dataset has a bad document or span."""

@@ -156,9 +156,10 @@ class ModelConfig:
             raise ModelConfigError(f"{source}: unknown fields {unknown}; known: {sorted(known)}")
         try:
             tmpl = d.pop("template", {})
-            template = Template(
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in tmpl.items()}
-            )
+            fields: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in tmpl.items()
+            }
+            template = Template(**fields)
             for key in ("stance_labels", "sentiment_labels"):
                 if key in d:
                     d[key] = tuple(d[key])
@@ -417,8 +418,9 @@ class StanceModel:
 @contextmanager
 def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' per-load progress bar and load report (we report errors)."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as _hf_logging
 
+    hf_logging: Any = _hf_logging
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -431,4 +433,5 @@ def _quiet_transformers() -> Iterator[None]:
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out

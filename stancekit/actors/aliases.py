@@ -105,8 +105,11 @@ def person_shape(ctx: Context, c: Candidate) -> bool:
     if c.g0 > 0 and ctx.tokens[c.g0 - 1].lower_ == "the":
         return False
     return all(
-        t.is_alpha and t.text[0].isupper() and not t.is_upper
-        and t.lower_ not in _ORG_WORDS and t.lower_ not in _FUNCTION
+        t.is_alpha
+        and t.text[0].isupper()
+        and not t.is_upper
+        and t.lower_ not in _ORG_WORDS
+        and t.lower_ not in _FUNCTION
         for t in toks
     )
 

@@ -56,7 +56,8 @@ def _actor(ent: Entity) -> Actor:
     mentions = tuple(sorted(ent.mentions.values(), key=lambda m: (m.start, m.end)))
     seen = dict.fromkeys(
         [m.text for m in mentions if m.kind in _NAME_KINDS and m.kind != "NORP"]
-        + ent.names + ent.titled
+        + ent.names
+        + ent.titled
     )
     aliases = tuple(a for a in seen if a != name and not a.endswith(("’s", "'s")))
     return Actor(name=name, kind=ent.kind, aliases=aliases, mentions=mentions)

@@ -30,9 +30,7 @@ __all__ = ["GROUP_NOUNS", "actor_of", "link_pronouns"]
 
 _SUBJECT = frozenset({"nsubj", "nsubjpass"})
 _OBJECT = frozenset({"dobj", "pobj", "dative", "iobj"})
-_COPULA = words(
-    "is was be been being are were seems seemed appears appeared"
-)
+_COPULA = words("is was be been being are were seems seemed appears appeared")
 _MAX_BACK = 2
 _PLURAL = frozenset({"they", "them", "their", "themselves"})
 #: Plural or collective nouns whose modifier names the actor ("Armenian officials").
@@ -73,8 +71,11 @@ def _antecedent(ctx: Context, reg: Registry, g: int, kinds: frozenset[str]) -> E
     sent = ctx.sent_of[g]
     for h in range(g - 1, ctx.sent_range[sent][0] - 1, -1):
         hit = reg.covering(h)
-        if hit and _compatible(hit[0], hit[1].kind, word, kinds) \
-                and not _bound(pron, ctx.tokens[h]):
+        if (
+            hit
+            and _compatible(hit[0], hit[1].kind, word, kinds)
+            and not _bound(pron, ctx.tokens[h])
+        ):
             return hit[0]
     for prev in range(sent - 1, max(sent - 1 - _MAX_BACK, -1), -1):
         found = [(h, *hit) for h in ctx.sentence_tokens(prev) if (hit := reg.covering(h))]

@@ -27,23 +27,53 @@ def words(text: str) -> frozenset[str]:
 ROLE_CLASSES: dict[str, frozenset[str]] = {
     k: frozenset(v.split())
     for k, v in {
-        "lawmaker": "legislator", "legislator": "legislator", "parliamentarian": "legislator",
-        "mp": "legislator", "senator": "legislator", "congressman": "legislator",
-        "congresswoman": "legislator", "parliament": "legislator", "duma": "legislator",
-        "congress": "legislator", "senate": "legislator", "legislature": "legislator",
+        "lawmaker": "legislator",
+        "legislator": "legislator",
+        "parliamentarian": "legislator",
+        "mp": "legislator",
+        "senator": "legislator",
+        "congressman": "legislator",
+        "congresswoman": "legislator",
+        "parliament": "legislator",
+        "duma": "legislator",
+        "congress": "legislator",
+        "senate": "legislator",
+        "legislature": "legislator",
         "mep": "legislator",
-        "minister": "minister", "premier": "head_of_government minister",
-        "chancellor": "head_of_government", "president": "head_of_state",
-        "king": "head_of_state", "queen": "head_of_state", "emir": "head_of_state",
-        "secretary": "secretary", "chairman": "chair", "chairwoman": "chair",
-        "chairperson": "chair", "chair": "chair", "speaker": "chair",
-        "spokesman": "spokesperson", "spokeswoman": "spokesperson",
-        "spokesperson": "spokesperson", "diplomat": "diplomat", "ambassador": "diplomat",
-        "envoy": "diplomat", "general": "military", "commander": "military",
-        "colonel": "military", "governor": "governor", "mayor": "mayor",
-        "judge": "judge", "prosecutor": "judge", "analyst": "analyst", "expert": "analyst",
-        "director": "director", "chief": "director", "head": "director",
-        "official": "generic", "leader": "generic", "politician": "generic",
+        "minister": "minister",
+        "premier": "head_of_government minister",
+        "chancellor": "head_of_government",
+        "president": "head_of_state",
+        "king": "head_of_state",
+        "queen": "head_of_state",
+        "emir": "head_of_state",
+        "secretary": "secretary",
+        "chairman": "chair",
+        "chairwoman": "chair",
+        "chairperson": "chair",
+        "chair": "chair",
+        "speaker": "chair",
+        "spokesman": "spokesperson",
+        "spokeswoman": "spokesperson",
+        "spokesperson": "spokesperson",
+        "diplomat": "diplomat",
+        "ambassador": "diplomat",
+        "envoy": "diplomat",
+        "general": "military",
+        "commander": "military",
+        "colonel": "military",
+        "governor": "governor",
+        "mayor": "mayor",
+        "judge": "judge",
+        "prosecutor": "judge",
+        "analyst": "analyst",
+        "expert": "analyst",
+        "director": "director",
+        "chief": "director",
+        "head": "director",
+        "official": "generic",
+        "leader": "generic",
+        "politician": "generic",
         "representative": "generic",
     }.items()
 }
@@ -64,9 +94,7 @@ ORG_ROLES = words(
     "pact union body association federation"
 )
 #: State role nouns: "the country" refers back to a country.
-GPE_ROLES = words(
-    "country state nation republic kingdom"
-)
+GPE_ROLES = words("country state nation republic kingdom")
 
 #: Words of a title in front of a name ("Prime Minister", "Secretary General", "Mr.").
 TITLE_WORDS = frozenset(ROLE_CLASSES) | words(
@@ -104,9 +132,18 @@ SPEECH_VERBS = words(
     "stress underline point recall maintain pledge"
 )
 _IRREGULAR = {
-    "said": "say", "says": "say", "saying": "say", "told": "tell", "tells": "tell",
-    "telling": "tell", "wrote": "write", "written": "write", "writes": "write",
-    "writing": "write", "admitted": "admit", "admitting": "admit",
+    "said": "say",
+    "says": "say",
+    "saying": "say",
+    "told": "tell",
+    "tells": "tell",
+    "telling": "tell",
+    "wrote": "write",
+    "written": "write",
+    "writes": "write",
+    "writing": "write",
+    "admitted": "admit",
+    "admitting": "admit",
 }
 
 
@@ -117,8 +154,17 @@ def speech_base(word: str) -> str | None:
     if w in _IRREGULAR:
         return _IRREGULAR[w]
     candidates = [w]
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""),
-                         ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("d", ""),
+        ("ing", ""),
+        ("ing", "e"),
+    ):
         if w.endswith(suffix) and len(w) > len(suffix) + 2:
             candidates.append(w[: len(w) - len(suffix)] + repl)
     for c in candidates:

@@ -98,9 +98,15 @@ def _raw_candidates(ctx: Context) -> list[Candidate]:
                     taken.update(range(g0, g1))
     for g, tok in enumerate(ctx.tokens):  # countries, demonyms, capitals spaCy did not see
         text = tok.text
-        if g not in taken and text[:1].isupper() and text.isalpha() and (
-            is_country(text) or demonym_country(text)
-            or (tok.tag_ == "NNP" and capital_of(text))
+        if (
+            g not in taken
+            and text[:1].isupper()
+            and text.isalpha()
+            and (
+                is_country(text)
+                or demonym_country(text)
+                or (tok.tag_ == "NNP" and capital_of(text))
+            )
         ):
             out.append(Candidate(g, g + 1, None, text))
     return _split_possessives(ctx, out)
@@ -209,7 +215,8 @@ def _rescan(ctx: Context, reg: Registry) -> None:
     if not alias:
         return
     pattern = re.compile(
-        r"(?<!\w)(?:" + "|".join(re.escape(a) for a in sorted(alias, key=len, reverse=True))
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(a) for a in sorted(alias, key=len, reverse=True))
         + r")(?!\w)"
     )
     at_start = {s: g for g, s in enumerate(ctx.starts)}

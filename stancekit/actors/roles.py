@@ -62,10 +62,16 @@ def link_appositions(ctx: Context, reg: Registry) -> None:
             g = _token_at(ctx, start)
             if g is None:
                 continue
-            span = range(g, next((h for h in range(g, len(ctx.starts)) if ctx.starts[h] >= end),
-                                 len(ctx.starts)))
-            head = next((ctx.tokens[h] for h in span if ctx.g(ctx.tokens[h].head) not in span),
-                        ctx.tokens[span[-1]] if span else ctx.tokens[g])
+            span = range(
+                g,
+                next(
+                    (h for h in range(g, len(ctx.starts)) if ctx.starts[h] >= end), len(ctx.starts)
+                ),
+            )
+            head = next(
+                (ctx.tokens[h] for h in span if ctx.g(ctx.tokens[h].head) not in span),
+                ctx.tokens[span[-1]] if span else ctx.tokens[g],
+            )
             apps = [c for c in head.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
             if head.dep_ == "appos" and head.head.pos_ == "NOUN":
                 apps.append(head.head)
@@ -97,8 +103,9 @@ def _kind_of(word: str) -> str | None:
 
 def _last_before(ent: Entity, offset: int) -> int:
     """Offset of ``ent``'s last mention before ``offset`` (demonyms aside), or -1."""
-    return max((s for (s, _), m in ent.mentions.items() if s < offset and m.kind != "DEMONYM"),
-               default=-1)
+    return max(
+        (s for (s, _), m in ent.mentions.items() if s < offset and m.kind != "DEMONYM"), default=-1
+    )
 
 
 def _recent_subjects(ctx: Context, reg: Registry, g: int) -> set[int]:
@@ -113,8 +120,9 @@ def _recent_subjects(ctx: Context, reg: Registry, g: int) -> set[int]:
     return out
 
 
-def _anaphor(ctx: Context, reg: Registry, kind: str, classes: frozenset[str], g: int,
-             nations: set[str]) -> Entity | None:
+def _anaphor(
+    ctx: Context, reg: Registry, kind: str, classes: frozenset[str], g: int, nations: set[str]
+) -> Entity | None:
     offset = ctx.starts[g]
     lo = ctx.sent_range[max(ctx.sent_of[g] - _LOOKBACK_SENTENCES, 0)][0]
     floor = ctx.starts[lo] if lo < len(ctx.starts) else 0
@@ -137,8 +145,9 @@ def _anaphor(ctx: Context, reg: Registry, kind: str, classes: frozenset[str], g:
     return None if best is None else best[2]
 
 
-def _cataphor(ctx: Context, reg: Registry, classes: frozenset[str], g: int,
-              nations: set[str]) -> Entity | None:
+def _cataphor(
+    ctx: Context, reg: Registry, classes: frozenset[str], g: int, nations: set[str]
+) -> Entity | None:
     offset = ctx.starts[g]
     best: tuple[int, int, Entity] | None = None
     for ent in reg.entities:

@@ -53,8 +53,9 @@ def _subject(tok: Token, passive: bool) -> list[Token]:
     for _ in range(6):
         kids = list(tok.children)
         subj = [c for c in kids if c.dep_ == "nsubj"]
-        subj = subj or [p for c in kids if c.dep_ == "agent" for p in c.children
-                        if p.dep_ == "pobj"]
+        subj = subj or [
+            p for c in kids if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"
+        ]
         if passive:
             subj = subj or [c for c in kids if c.dep_ == "nsubjpass"]
         if subj:

@@ -1,0 +1,191 @@
+"""Read labelled-spans JSONL files into training examples.
+
+A labelled-spans file holds one JSON document per line::
+
+    {"id": "...", "text": "...", "spans": [{"start": 0, "end": 40, "holder": "Trump",
+      "target": "China", "stance": "against", "holder_mention": [4, 9],
+      "target_mention": [17, 22]}], "meta": {}}
+
+Each span becomes one :class:`Example`: a :class:`~stancekit.model.PairInput` over the
+unit ``text[start:end]`` (mention offsets converted from document to unit offsets; a
+mention outside the unit is dropped) and label ids for the stance and sentiment heads
+(``None`` where the span has no label for that head, so the loss masks it).
+
+Problems are reported as :class:`LabelledSpansError` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stancekit.errors import StancekitError
+from stancekit.model import PairInput
+
+__all__ = [
+    "SENTIMENT_LABELS",
+    "STANCE_LABELS",
+    "Example",
+    "LabelledSpansError",
+    "holdout_split",
+    "read_labelled_spans",
+    "subsample",
+]
+
+STANCE_LABELS: tuple[str, ...] = ("favor", "against", "none")
+SENTIMENT_LABELS: tuple[str, ...] = ("positive", "neutral", "negative")
+
+
+class LabelledSpansError(StancekitError, ValueError):
+    """A labelled-spans file is unreadable or has a malformed document or span."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training / evaluation pair with its (optional) labels.
+
+    ``stance`` indexes ``STANCE_LABELS`` and ``sentiment`` indexes ``SENTIMENT_LABELS``;
+    ``None`` means "no label for this head". ``source`` names the dataset, ``doc_id`` the
+    document the span comes from.
+    """
+
+    pair: PairInput
+    stance: int | None
+    sentiment: int | None
+    source: str
+    doc_id: str
+
+
+def _rel_mention(
+    value: Any, start: int, end: int, text_len: int, where: str, key: str
+) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise LabelledSpansError(f"{where}: {key}={value!r} must be a [start, end] pair of ints")
+    s, e = value
+    if not 0 <= s <= e <= text_len:
+        raise LabelledSpansError(
+            f"{where}: {key}={value!r} is outside the text of length {text_len}"
+        )
+    if s < start or e > end:
+        return None  # a mention outside the judged unit is dropped
+    return (s - start, e - start)
+
+
+def _label(value: Any, labels: Sequence[str], where: str, key: str) -> int | None:
+    if value is None:
+        return None
+    if value not in labels:
+        raise LabelledSpansError(f"{where}: {key}={value!r} is not one of {list(labels)}")
+    return labels.index(value)
+
+
+def iter_documents(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line_number, document)`` for each non-blank line of a JSONL file."""
+    p = Path(path)
+    if not p.is_file():
+        raise LabelledSpansError(f"{str(p)!r} does not exist or is not a file")
+    with p.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LabelledSpansError(f"{p}:{lineno}: not valid JSON ({exc})") from exc
+            if not isinstance(doc, dict):
+                raise LabelledSpansError(f"{p}:{lineno}: a document must be a JSON object")
+            yield lineno, doc
+
+
+def read_labelled_spans(path: str | Path, *, source: str | None = None) -> list[Example]:
+    """All spans of a labelled-spans JSONL file as :class:`Example` objects."""
+    p = Path(path)
+    source = source or p.stem
+    out: list[Example] = []
+    for lineno, doc in iter_documents(p):
+        where = f"{p}:{lineno}"
+        text = doc.get("text")
+        if not isinstance(text, str):
+            raise LabelledSpansError(f"{where}: 'text' must be a string")
+        doc_id = str(doc.get("id", f"{source}-{lineno}"))
+        spans = doc.get("spans")
+        if not isinstance(spans, list):
+            raise LabelledSpansError(f"{where}: 'spans' must be a list")
+        for k, span in enumerate(spans):
+            w = f"{where} span {k}"
+            if not isinstance(span, dict):
+                raise LabelledSpansError(f"{w}: a span must be a JSON object")
+            start, end = span.get("start"), span.get("end")
+            if not (isinstance(start, int) and isinstance(end, int)) or not (
+                0 <= start < end <= len(text)
+            ):
+                raise LabelledSpansError(
+                    f"{w}: start={start!r}, end={end!r} must satisfy 0 <= start < end <= "
+                    f"{len(text)} (the text length)"
+                )
+            holder = span.get("holder")
+            target = span.get("target")
+            if holder is not None and (not isinstance(holder, str) or not holder.strip()):
+                raise LabelledSpansError(f"{w}: holder={holder!r} must be a name or null")
+            if not isinstance(target, str) or not target.strip():
+                raise LabelledSpansError(f"{w}: target={target!r} must be a non-empty string")
+            stance = _label(span.get("stance"), STANCE_LABELS, w, "stance")
+            sentiment = _label(span.get("sentiment"), SENTIMENT_LABELS, w, "sentiment")
+            if stance is None and sentiment is None:
+                raise LabelledSpansError(f"{w}: a span needs a 'stance' or a 'sentiment' label")
+            pair = PairInput(
+                sentence=text[start:end],
+                holder=holder,
+                target=target,
+                holder_span=_rel_mention(
+                    span.get("holder_mention"), start, end, len(text), w, "holder_mention"
+                ),
+                target_span=_rel_mention(
+                    span.get("target_mention"), start, end, len(text), w, "target_mention"
+                ),
+            )
+            out.append(Example(pair, stance, sentiment, source, doc_id))
+    return out
+
+
+def _bucket(key: str, seed: int) -> float:
+    """A stable number in [0, 1) for ``key`` (independent of PYTHONHASHSEED)."""
+    h = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+def holdout_split(
+    examples: Iterable[Example], fraction: float, *, group: str = "doc", seed: int = 0
+) -> tuple[list[Example], list[Example]]:
+    """``(train, held_out)``: whole groups (``"doc"`` = document id, ``"target"`` = target
+    text, for zero-shot topics) go to the held-out part with probability ``fraction``."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"holdout fraction={fraction!r} must be in [0, 1)")
+    if group not in ("doc", "target"):
+        raise ValueError(f"holdout group={group!r} must be 'doc' or 'target'")
+    train: list[Example] = []
+    held: list[Example] = []
+    for ex in examples:
+        key = ex.doc_id if group == "doc" else ex.pair.target.lower()
+        (held if _bucket(key, seed) < fraction else train).append(ex)
+    return train, held
+
+
+def subsample(examples: Sequence[Example], cap: int | None, *, seed: int = 0) -> list[Example]:
+    """At most ``cap`` examples, drawn reproducibly (all of them when ``cap`` is None)."""
+    if cap is None or cap >= len(examples):
+        return list(examples)
+    rng = random.Random(seed)
+    idx = sorted(rng.sample(range(len(examples)), cap))
+    return [examples[i] for i in idx]
