@@ -217,6 +217,10 @@ class StanceModel:
         self.tokenizer = tokenizer
         self.config = config
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.type == "cpu" and next(model.parameters()).dtype != torch.float32:
+            # weights may be stored in fp16 to halve the download; on a CPU, fp16 matmuls
+            # are several times slower than fp32 and the upcast is exact
+            self.model.float()
         self.model.to(self.device)
         self.model.eval()
 

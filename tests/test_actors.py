@@ -47,7 +47,11 @@ def texts(act: Actor, kind: str | None = None) -> list[str]:
 
 def test_speech_verb_forms_reduce_to_their_base() -> None:
     assert [speech_base(w) for w in ("said", "told", "citing", "vetoed", "expressed")] == [
-        "say", "tell", "cite", "veto", "express"
+        "say",
+        "tell",
+        "cite",
+        "veto",
+        "express",
     ]
     assert speech_base("walked") is None and speech_base("proposed") is None
 
@@ -87,8 +91,15 @@ def test_seed_holders_per_sentence(index: int, expected: list[tuple[str, str]]) 
 @pytest.mark.slow
 def test_seed_cues_are_the_speech_verbs() -> None:
     cues = {i: [h.cue for h in seed().holders(i)] for i in (2, 3, 4, 6, 8, 9, 11)}
-    assert cues == {2: ["dismissed"], 3: ["called", "proposed"], 4: ["vetoed"], 6: ["saying"],
-                    8: ["told"], 9: ["described"], 11: ["expressed"]}
+    assert cues == {
+        2: ["dismissed"],
+        3: ["called", "proposed"],
+        4: ["vetoed"],
+        6: ["saying"],
+        8: ["told"],
+        9: ["described"],
+        11: ["expressed"],
+    }
 
 
 @pytest.mark.slow
@@ -191,11 +202,13 @@ def test_mentions_in_sentence_and_other_attributions() -> None:
     names = [act.name for act, _ in a.mentions_in(sent)]
     assert names[:3] == ["Nikol Pashinian", "Russia", "Armenia"]
     assert {"Azerbaijan", "Kyrgyzstan"} <= set(names)
-    mentioned = {x.actor.name for x in a.attributions if x.sentence_index == 4
-                 and x.role == "mentioned"}
+    mentioned = {
+        x.actor.name for x in a.attributions if x.sentence_index == 4 and x.role == "mentioned"
+    }
     assert {"Russia", "Belarus", "Azerbaijan"} <= mentioned
     assert [x.sentence_index for x in a.attributions] == sorted(
-        x.sentence_index for x in a.attributions)
+        x.sentence_index for x in a.attributions
+    )
 
 
 def seed_sentences() -> tuple[Sentence, ...]:
@@ -210,7 +223,7 @@ def test_every_mention_offset_is_valid_on_the_seed() -> None:
     for act in seed().actors:
         assert list(act.mentions) == sorted(act.mentions, key=lambda m: (m.start, m.end))
         for m in act.mentions:
-            assert text[m.start:m.end] == m.text
+            assert text[m.start : m.end] == m.text
     json.dumps(seed().to_dict())
     assert all(isinstance(x, Attribution) for x in seed().attributions)
 
@@ -221,8 +234,9 @@ def test_every_mention_offset_is_valid_on_the_seed() -> None:
 @pytest.mark.slow
 def test_he_prefers_the_previous_subject_over_the_nearest_name() -> None:
     a = analyse("Chancellor Olaf Scholz met Emmanuel Macron. He said France would help.")
-    assert [(h.actor.name, h.role, h.mention.text if h.mention else None)
-            for h in a.holders(1)] == [("Olaf Scholz", "speaker", "He")]
+    assert [
+        (h.actor.name, h.role, h.mention.text if h.mention else None) for h in a.holders(1)
+    ] == [("Olaf Scholz", "speaker", "He")]
     assert actor(a, "Olaf Scholz").aliases == ("Chancellor Olaf Scholz",)
     assert actor(a, "France").kind == "GPE"
 
@@ -237,8 +251,10 @@ def test_unnamed_role_noun_speaker_becomes_an_actor() -> None:
 
 @pytest.mark.slow
 def test_quote_only_sentences_inherit_the_speaker_who_opens_or_closes_the_quote() -> None:
-    a = analyse("Maria Lopez said: “This is wrong. We refuse.” Then she left.\n\n"
-                "“It will not happen. Never,” said Tom Berg.")
+    a = analyse(
+        "Maria Lopez said: “This is wrong. We refuse.” Then she left.\n\n"
+        "“It will not happen. Never,” said Tom Berg."
+    )
     assert [holders(a, i) for i in range(5)] == [
         [("Maria Lopez", "speaker")],  # Maria Lopez said: “This is wrong.
         [("Maria Lopez", "speaker")],  # We refuse.”
@@ -261,9 +277,11 @@ def test_acronym_role_noun_and_it() -> None:
 
 @pytest.mark.slow
 def test_acronym_inside_the_entity_span_is_split_off_and_the_headline_name_found() -> None:
-    a = analyse("World Health Organization Warns Of New Wave\n\n"
-                "The World Health Organization (WHO) warned on Tuesday of a new wave. "
-                "Its director general, Tedros Adhanom Ghebreyesus, said countries must act.")
+    a = analyse(
+        "World Health Organization Warns Of New Wave\n\n"
+        "The World Health Organization (WHO) warned on Tuesday of a new wave. "
+        "Its director general, Tedros Adhanom Ghebreyesus, said countries must act."
+    )
     who = actor(a, "WHO")  # the full name is used more often here, so it is the name
     assert (who.name, who.aliases) == ("World Health Organization", ("WHO",))
     assert holders(a, 0) == [("World Health Organization", "agent")]
@@ -274,8 +292,10 @@ def test_acronym_inside_the_entity_span_is_split_off_and_the_headline_name_found
 
 @pytest.mark.slow
 def test_indefinite_lead_links_by_role_and_nationality() -> None:
-    a = analyse("A senior Iranian diplomat on Sunday rejected the proposal. "
-                "Ali Bagheri, the deputy foreign minister, said Tehran would not negotiate.")
+    a = analyse(
+        "A senior Iranian diplomat on Sunday rejected the proposal. "
+        "Ali Bagheri, the deputy foreign minister, said Tehran would not negotiate."
+    )
     assert holders(a, 0) == [("Ali Bagheri", "speaker")]
     assert "Tehran" in actor(a, "Iran").aliases  # the capital as the state
 
@@ -288,8 +308,10 @@ def test_without_a_matching_role_the_lead_stays_its_own_actor() -> None:
 
 @pytest.mark.slow
 def test_she_respects_gender_and_reported_speech_stays_with_the_reporter() -> None:
-    a = analyse("According to Ms. Maria Lopez, the mayor, the city is safe. "
-                "Mr. Tom Berg disagreed. She said Moscow had threatened Kyiv.")
+    a = analyse(
+        "According to Ms. Maria Lopez, the mayor, the city is safe. "
+        "Mr. Tom Berg disagreed. She said Moscow had threatened Kyiv."
+    )
     assert holders(a, 0) == [("Maria Lopez", "speaker")]
     assert a.holders(0)[0].cue == "according to"
     assert holders(a, 2) == [("Maria Lopez", "speaker")]
@@ -317,8 +339,10 @@ def test_surname_possessive_and_group_noun_holder() -> None:
 
 @pytest.mark.slow
 def test_definite_role_noun_falls_back_to_the_topic_person_of_unknown_office() -> None:
-    a = analyse("Ilham Aliyev accused Armenia of provocations. "
-                "The Azerbaijani president said Baku would respond.")
+    a = analyse(
+        "Ilham Aliyev accused Armenia of provocations. "
+        "The Azerbaijani president said Baku would respond."
+    )
     assert holders(a, 1) == [("Ilham Aliyev", "speaker")]
     assert "Baku" in actor(a, "Azerbaijan").aliases
 
@@ -334,10 +358,12 @@ def test_they_links_to_a_group_named_just_before_but_not_to_things() -> None:
 
 @pytest.mark.slow
 def test_headline_names_come_from_the_body_and_title_words_are_not_actors() -> None:
-    a = analyse("Putin Slams NATO Expansion\n\n"
-                "U.S. Secretary of State Antony Blinken said Russia was wrong. "
-                "Russian President Vladimir Putin accused NATO of aggression. "
-                "Putin’s comments were criticized by Kyiv.")
+    a = analyse(
+        "Putin Slams NATO Expansion\n\n"
+        "U.S. Secretary of State Antony Blinken said Russia was wrong. "
+        "Russian President Vladimir Putin accused NATO of aggression. "
+        "Putin’s comments were criticized by Kyiv."
+    )
     assert holders(a, 0) == [("Vladimir Putin", "agent")]
     names = [x.name for x in a.actors]
     assert "State" not in names and "Putin Slams NATO Expansion" not in names
@@ -382,7 +408,7 @@ def test_odd_inputs_do_not_crash_and_offsets_stay_valid(text: str) -> None:
     for act in a.actors:
         assert act.kind in ("PERSON", "ORG", "GPE", "NORP")
         for m in act.mentions:
-            assert text[m.start:m.end] == m.text
+            assert text[m.start : m.end] == m.text
     for s in parsed.document.sentences:
         assert all(h.role in ("speaker", "agent") for h in a.holders(s.index))
         a.mentions_in(s)
@@ -401,4 +427,4 @@ def test_long_text_stays_fast() -> None:
     assert len(a.actors) > 10
     for act in a.actors:
         for m in act.mentions:
-            assert text[m.start:m.end] == m.text
+            assert text[m.start : m.end] == m.text

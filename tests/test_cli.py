@@ -114,3 +114,67 @@ def test_missing_file_is_skipped_with_exit_status_1(
     code = main(["analyze", str(tmp_path / "absent.txt"), "--model", str(tiny_model_dir)])
     assert code == 1
     assert "absent.txt: no such file" in capsys.readouterr().err
+
+
+def test_evaluate_writes_json_predictions_and_report(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gold = Path(__file__).resolve().parent.parent / "seeds" / "csto-armenia-2022-11-28.gold.jsonl"
+    code = main(
+        [
+            "evaluate",
+            str(gold),
+            "--model",
+            str(tiny_model_dir),
+            "--json",
+            str(tmp_path / "o.json"),
+            "--predictions",
+            str(tmp_path / "p.jsonl"),
+            "--report",
+            str(tmp_path / "rep"),
+            "--bootstrap",
+            "100",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert json.loads((tmp_path / "o.json").read_text())["mode"] == "pairs"
+    assert (tmp_path / "p.jsonl").read_text().count("pred_stance") > 0
+    assert (tmp_path / "rep" / "report.md").exists()
+    assert json.loads(capsys.readouterr().out)["n_spans"] > 0
+
+
+def test_evaluate_lenient_reports_bad_spans_and_exits_1(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "text": "Baku said no.",
+                "spans": [
+                    {"start": 0, "end": 13, "holder": None, "target": "CSTO", "stance": "none"},
+                    {"start": 0, "end": 99, "holder": None, "target": "CSTO", "stance": "none"},
+                ],
+            }
+        )
+        + "\n"
+    )
+    assert main(["evaluate", str(gold), "--model", str(tiny_model_dir), "--quiet"]) == 2
+    assert "line 1, span 1" in capsys.readouterr().err
+    code = main(
+        [
+            "evaluate",
+            str(gold),
+            "--model",
+            str(tiny_model_dir),
+            "--lenient",
+            "--quiet",
+            "--bootstrap",
+            "100",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1 and "skipped" in captured.err
+    assert json.loads(captured.out)["n_spans"] == 1
