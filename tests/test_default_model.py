@@ -1,0 +1,55 @@
+"""Checks of the committed default model (models/stancekit-minilm): it loads, agrees with
+plain transformers, and reads the seed article the way a reader does."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stancekit.model import CONFIG_NAME, PairInput, StanceModel, default_model_path
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (default_model_path() / CONFIG_NAME).exists(), reason="default model not built"
+    ),
+]
+
+PAIRS = [
+    PairInput("Zas praised the CSTO for its help.", "Zas", "CSTO", (0, 3), (16, 20)),
+    PairInput("Khachatrian condemned Azerbaijan.", "Khachatrian", "Azerbaijan", (0, 11), (22, 32)),
+    PairInput("The summit was held in Yerevan.", None, "CSTO"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> StanceModel:
+    return StanceModel.load(default_model_path(), device="cpu")
+
+
+def test_plain_transformers_gives_the_same_probabilities(model: StanceModel) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = default_model_path()
+    cfg = json.loads((path / CONFIG_NAME).read_text())
+    hf = AutoModelForSequenceClassification.from_pretrained(path).float().eval()
+    tok = AutoTokenizer.from_pretrained(path)
+    texts = [model.config.template.format(p) for p in PAIRS]
+    enc = tok([a for a, _ in texts], [b for _, b in texts], padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        logits = hf(**enc).logits.numpy()
+    st = torch.softmax(torch.tensor(logits[:, :3]) / cfg["temperature_stance"], -1).numpy()
+    se = torch.softmax(torch.tensor(logits[:, 3:]) / cfg["temperature_sentiment"], -1).numpy()
+    ours = model.predict(PAIRS)
+    np.testing.assert_allclose(ours.stance, st, atol=1e-4)
+    np.testing.assert_allclose(ours.sentiment, se, atol=1e-4)
+
+
+def test_clear_cases_get_the_obvious_stance(model: StanceModel) -> None:
+    scores = model.predict(PAIRS)
+    favor, against = 0, 1
+    assert scores.stance[0, favor] > scores.stance[0, against]
+    assert scores.stance[1, against] > scores.stance[1, favor]
