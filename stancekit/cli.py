@@ -297,11 +297,22 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--bootstrap", type=int, default=1000)
     cp.add_argument("--seed", type=int, default=0)
     cp.set_defaults(func=_compare)
+
+    sub.add_parser(
+        "train-default",
+        add_help=False,
+        help="train the default model from ../shared/data (see --help of the command)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train-default"]:  # its own parser: options pass through untouched
+        from stancekit.training.recipe import main as recipe_main
+
+        return recipe_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
