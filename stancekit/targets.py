@@ -225,10 +225,13 @@ class TargetIndex:
 
     def targets_of(self, actor: Actor) -> list[int]:
         """Indices of the targets that ``actor`` is (by name, alias or country)."""
-        from stancekit.gazetteer import country_of
+        from stancekit.gazetteer import country_of, is_country
 
         names = {_norm(n) for n in (actor.name, *actor.aliases)}
-        country = country_of(actor.name)
+        # a country's other names count ("U.S." ~ "United States"); a city standing for its
+        # state is merged into the country actor upstream, so a city alone ("in Kyiv") is
+        # not its country
+        country = country_of(actor.name) if is_country(actor.name) else None
         if country is not None:
             names.add(_norm(country))
         return [ti for ti, keys in enumerate(self._keys) if names & keys]

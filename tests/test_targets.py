@@ -79,3 +79,15 @@ def test_targets_file_errors_name_the_file_entry_and_field(
 def test_missing_targets_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(TargetsFileError, match=r"nope\.toml.*does not exist"):
         load_targets(tmp_path / "nope.toml")
+
+
+@pytest.mark.slow
+def test_a_city_named_as_a_place_is_not_its_country() -> None:
+    from stancekit.actors import find_actors
+    from stancekit.segment import parse_many
+
+    text = "Volodymyr Zelenskiy told reporters in Kyiv. Ukraine wants arms."
+    parsed = next(parse_many([("d", text, {})]))
+    index = TargetIndex([Target("Ukraine")])
+    found = index.mentions(parsed.document, find_actors(parsed))[0]
+    assert [m.text for m in found] == ["Ukraine"]
