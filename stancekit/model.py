@@ -306,6 +306,7 @@ class StanceModel:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        tmp.chmod(0o755)
         try:
             self.model.save_pretrained(tmp, safe_serialization=True)
             self.tokenizer.save_pretrained(tmp)
@@ -315,6 +316,8 @@ class StanceModel:
             cfg = self.config.to_dict()
             cfg["weights_sha256"] = _sha256(tmp / WEIGHTS_NAME)
             (tmp / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
+            for f in tmp.iterdir():
+                f.chmod(0o644)
             if out.exists():
                 old = out.with_name(f".{out.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
@@ -407,8 +410,9 @@ class StanceModel:
         """Tokenize pairs into windows of at most ``max_length`` tokens
         (``overflow_to_sample_mapping`` maps each window to its pair)."""
         texts = [self.config.template.format(p) for p in pairs]
+        firsts = self._fit_first_segments([a for a, _ in texts])
         return self.tokenizer(
-            [a for a, _ in texts],
+            firsts,
             [b for _, b in texts],
             truncation="only_second",
             max_length=self.config.max_length,
@@ -417,6 +421,18 @@ class StanceModel:
             return_offsets_mapping=True,
             padding=False,
         )
+
+    def _fit_first_segments(self, firsts: list[str]) -> list[str]:
+        """Cut a (holder, target) segment so long that it would leave the sentence no more
+        than ``window_stride`` tokens: windows could not advance (a name of 200 characters
+        of junk is enough). Ordinary names are far below the limit and stay whole."""
+        limit = self.config.max_length - self.config.window_stride - 4
+        enc = self.tokenizer(firsts, add_special_tokens=False, return_offsets_mapping=True)
+        out = list(firsts)
+        for i, offsets in enumerate(enc["offset_mapping"]):
+            if len(offsets) > limit:
+                out[i] = firsts[i][: offsets[limit - 1][1]]
+        return out
 
 
 @contextmanager

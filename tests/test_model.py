@@ -115,3 +115,10 @@ def test_config_with_unknown_fields_is_rejected() -> None:
 def test_config_round_trips_through_dict() -> None:
     cfg = ModelConfig(name="m", temperature_stance=1.7)
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_an_enormous_holder_name_is_cut_not_a_crash(tiny_model: StanceModel) -> None:
+    junk = "x" * 50 + " ⌘" * 300
+    pair = PairInput("The CSTO met again in Moscow on Monday.", junk, "CSTO", None, (4, 8))
+    scores = tiny_model.predict([pair, PAIRS[0]])
+    assert scores.stance.shape == (2, 3)

@@ -696,32 +696,17 @@ def finalize(
     base_cfg = replace(
         trained.config, weights_sha256=None, temperature_stance=1.0, temperature_sentiment=1.0
     )
-    if config.fp16_weights:
-        trained.model.half()
-    staged = StanceModel(trained.model, trained.tokenizer, base_cfg, device="cpu").save(
-        work / "uncalibrated"
-    )
+    # StanceModel() upcasts fp16 weights to float32 on a CPU, so cast right before saving
+    stage = StanceModel(trained.model, trained.tokenizer, base_cfg, device="cpu")
+    store_dtype = torch.float16 if config.fp16_weights else torch.float32
+    stage.model.to(store_dtype)
+    staged = stage.save(work / "uncalibrated")
     sm = StanceModel.load(staged, device="cpu")  # the real inference path
-    saved_dtype = next(sm.model.parameters()).dtype
-    dtype = str(saved_dtype)
-    _log(f"reloaded {staged} with dtype {dtype}")
-    probe = [PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20))]
-    try:
-        p16 = sm.predict(probe)
-    except Exception as exc:  # fp16 kernels missing on this CPU
-        _log(f"{dtype} inference failed on CPU ({exc!r})")
-        p16 = None
-    if saved_dtype != torch.float32:
-        # fp16 matmuls are ~3x slower than fp32 on CPU; the fp16 -> fp32 upcast is exact,
-        # so scoring the upcast weights measures the shipped weights.
-        sm.model.float()
-        p32 = sm.predict(probe)
-        diff = None if p16 is None else float(np.abs(p16.stance - p32.stance).max())
-        _log(
-            f"scoring with the {dtype} weights upcast to float32 (max |p16 - p32| on a "
-            f"probe: {diff})"
-        )
-        dtype = f"{dtype} (scored upcast to float32)"
+    run_dtype = next(sm.model.parameters()).dtype
+    dtype = str(store_dtype).removeprefix("torch.")
+    if run_dtype != store_dtype:
+        dtype += f" (run as {str(run_dtype).removeprefix('torch.')} by StanceModel on CPU)"
+    _log(f"reloaded {staged}: weights {dtype}")
 
     _, held, _ = load_training_sets(config, data_dir, limit=limit)
     sets = {**load_dev_sets(config, data_dir, limit=limit), **held}
@@ -802,9 +787,9 @@ def finalize(
             "trained_on": [d.name for d in config.datasets],
         },
     )
-    if saved_dtype != torch.float32:
-        sm.model.to(saved_dtype)
-    out = StanceModel(sm.model, sm.tokenizer, final_cfg, device="cpu").save(out_dir)
+    final_sm = StanceModel(sm.model, sm.tokenizer, final_cfg, device="cpu")
+    final_sm.model.to(store_dtype)  # exact: the scored weights were read from store_dtype
+    out = final_sm.save(out_dir)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "README.md").write_text(model_card(config, metrics), encoding="utf-8")
     check = StanceModel.load(out, device="cpu")
