@@ -178,3 +178,30 @@ def test_evaluate_lenient_reports_bad_spans_and_exits_1(
     captured = capsys.readouterr()
     assert code == 1 and "skipped" in captured.err
     assert json.loads(captured.out)["n_spans"] == 1
+
+
+def test_compare_needs_two_models_and_reports_the_difference(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gold = Path(__file__).resolve().parent.parent / "seeds" / "csto-armenia-2022-11-28.gold.jsonl"
+    assert main(["compare", str(gold), "--model", str(tiny_model_dir)]) == 2
+    assert "exactly two --model" in capsys.readouterr().err
+    out = tmp_path / "cmp.json"
+    code = main(
+        [
+            "compare",
+            str(gold),
+            "--model",
+            str(tiny_model_dir),
+            "--model",
+            str(tiny_model_dir),
+            "--bootstrap",
+            "100",
+            "--json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["stance"]["macro_f1"]["difference"] == 0.0
+    capsys.readouterr()
