@@ -163,18 +163,19 @@ def test_evaluate_lenient_reports_bad_spans_and_exits_1(
     )
     assert main(["evaluate", str(gold), "--model", str(tiny_model_dir), "--quiet"]) == 2
     assert "line 1, span 1" in capsys.readouterr().err
-    code = main(
-        [
-            "evaluate",
-            str(gold),
-            "--model",
-            str(tiny_model_dir),
-            "--lenient",
-            "--quiet",
-            "--bootstrap",
-            "100",
-        ]
-    )
+    with pytest.warns(UserWarning, match=r"skipped 1 span\(s\)"):
+        code = main(
+            [
+                "evaluate",
+                str(gold),
+                "--model",
+                str(tiny_model_dir),
+                "--lenient",
+                "--quiet",
+                "--bootstrap",
+                "100",
+            ]
+        )
     captured = capsys.readouterr()
     assert code == 1 and "skipped" in captured.err
     assert json.loads(captured.out)["n_spans"] == 1

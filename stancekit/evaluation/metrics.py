@@ -30,8 +30,10 @@ __all__ = [
     "FIVE_CLASS_LABELS",
     "DirectedRecord",
     "bootstrap_ci",
+    "calibration_summary",
     "classification_metrics",
     "directed_five_class",
+    "f1_per_class",
     "paired_bootstrap",
     "polarity",
 ]
@@ -78,7 +80,7 @@ def _check_labels(func: str, labels: Sequence[str], positive: Sequence[str] | No
         raise _fail(func, "positive_labels", f"be a non-empty subset of {list(labels)}", positive)
 
 
-def _f1_per_class(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
+def f1_per_class(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
     """Per-class F1 from integer codes (same as sklearn with ``zero_division=0``), fast."""
     cm = np.bincount(t * k + p, minlength=k * k).reshape(k, k)
     denom = cm.sum(axis=0) + cm.sum(axis=1)
@@ -91,7 +93,7 @@ def _scorer(metric: str, k: int, positive: Sequence[int] | None) -> Callable[...
     if metric == "accuracy":
         return lambda t, p: float(np.mean(t == p))
     cols = list(range(k)) if metric == "macro_f1" else list(positive or [])
-    return lambda t, p: float(np.mean(_f1_per_class(t, p, k)[cols]))
+    return lambda t, p: float(np.mean(f1_per_class(t, p, k)[cols]))
 
 
 def bootstrap_ci(
@@ -128,7 +130,7 @@ def bootstrap_ci(
     return float(lo), float(hi)
 
 
-def _calibration(
+def calibration_summary(
     probs: np.ndarray, t: np.ndarray, n_bins: int
 ) -> tuple[float, float, dict[str, list[Any]]]:
     """Brier score, ECE and the reliability table (bins are (lower, upper], first is [0, .])."""
@@ -229,7 +231,7 @@ def classification_metrics(
             raise _fail(func, "probs", "hold probabilities in [0, 1]", "other values")
         if n_bins < 1:
             raise _fail(func, "n_bins", "be an int >= 1", n_bins)
-        out["brier"], out["ece"], out["reliability"] = _calibration(pr, t, n_bins)
+        out["brier"], out["ece"], out["reliability"] = calibration_summary(pr, t, n_bins)
     return out
 
 

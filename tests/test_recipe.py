@@ -1,0 +1,144 @@
+"""The default-model recipe end to end on a tiny data folder: train, finalize, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STANCE = [
+    ("Alvarez praised Brenner for the new budget.", "Alvarez", "Brenner", "favor"),
+    ("Alvarez attacked Brenner over the tax plan.", "Alvarez", "Brenner", "against"),
+    ("Corvin met Dalton in the capital on Monday.", "Corvin", "Dalton", "none"),
+    ("Dalton thanked Corvin for the generous aid.", "Dalton", "Corvin", "favor"),
+    ("Corvin condemned Dalton for the border raid.", "Corvin", "Dalton", "against"),
+    ("Eskew and Farrow arrived at the summit.", "Eskew", "Farrow", "none"),
+]
+SENTIMENT = [
+    ("The Greenleaf plan was a remarkable success.", "Greenleaf", "positive"),
+    ("Critics called the Greenleaf plan a disaster.", "Greenleaf", "negative"),
+    ("The Harlow council meets on Tuesday.", "Harlow", "neutral"),
+    ("Harlow's new school won a national award.", "Harlow", "positive"),
+    ("Harlow's hospital failed its inspection again.", "Harlow", "negative"),
+    ("The Greenleaf report runs to forty pages.", "Greenleaf", "neutral"),
+]
+
+
+def _stance_doc(i: int, text: str, holder: str, target: str, label: str) -> dict[str, Any]:
+    h, t = text.index(holder), text.index(target)
+    span = {
+        "start": 0,
+        "end": len(text),
+        "holder": holder,
+        "target": target,
+        "stance": label,
+        "holder_mention": [h, h + len(holder)],
+        "target_mention": [t, t + len(target)],
+    }
+    return {"id": f"s{i}", "text": text, "spans": [span]}
+
+
+def _sentiment_doc(i: int, text: str, target: str, label: str) -> dict[str, Any]:
+    t = text.index(target)
+    span = {
+        "start": 0,
+        "end": len(text),
+        "holder": None,
+        "target": target,
+        "sentiment": label,
+        "target_mention": [t, t + len(target)],
+    }
+    return {"id": f"m{i}", "text": text, "spans": [span]}
+
+
+def _write(path: Path, docs: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+
+
+def write_recipe(tmp_path: Path, encoder: Path) -> tuple[Path, Path, Path]:
+    """A data folder, a recipe config naming its files (training ``encoder``, a model
+    folder), and the model folder to write."""
+    data = tmp_path / "data"
+    data.mkdir()
+    stance = [_stance_doc(i, *row) for i, row in enumerate(STANCE)]
+    sentiment = [_sentiment_doc(i, *row) for i, row in enumerate(SENTIMENT)]
+    _write(data / "stance_train.jsonl", stance)
+    _write(data / "sentiment_train.jsonl", sentiment)
+    _write(data / "stance_dev.jsonl", stance[::-1])
+    _write(data / "sentiment_dev.jsonl", sentiment[::-1])
+    config = {
+        "_comment": "a smoke-test recipe",
+        "name": "tiny-recipe",
+        "version": "0.0.1",
+        "encoder": str(encoder),
+        "datasets": [
+            {"name": "stance_set", "file": "stance_train.jsonl"},
+            {"name": "sentiment_set", "file": "sentiment_train.jsonl", "weight": 0.5},
+        ],
+        "dev": [
+            {"name": "stance_dev", "file": "stance_dev.jsonl", "note": "stance dev"},
+            {"name": "sentiment_dev", "file": "sentiment_dev.jsonl"},
+        ],
+        "calibrate_stance_on": "stance_dev",
+        "calibrate_sentiment_on": "sentiment_dev",
+        "batch_size": 4,
+        "max_length": 64,
+        "window_stride": 16,
+        "max_steps": 2,
+        "save_steps": 2,
+        "save_total_limit": 2,
+        "logging_steps": 1,
+        "work_dir": str(tmp_path / "work"),
+        "num_threads": 2,
+        "bootstrap_samples": 20,
+        "ece_bins": 5,
+        "eval_batch_size": 8,
+    }
+    cfg_path = tmp_path / "recipe.json"
+    cfg_path.write_text(json.dumps(config), encoding="utf-8")
+    return data, cfg_path, tmp_path / "model"
+
+
+def test_recipe_trains_finalizes_and_resumes(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tiny 1-layer encoder of conftest stands in for MiniLM to keep this fast."""
+    from stancekit.model import PairInput, StanceModel
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main(argv) == 0
+    log = capsys.readouterr().out
+    assert "resuming from" not in log
+
+    model = StanceModel.load(out, device="cpu")
+    scores = model.predict([PairInput("Alvarez praised Brenner.", "Alvarez", "Brenner")])
+    assert scores.stance.shape == (1, 3)
+    card = json.loads((out / "stancekit.json").read_text(encoding="utf-8"))
+    assert card["temperature_stance"] > 0 and card["temperature_sentiment"] > 0
+    assert len(card["weights_sha256"]) == 64
+    assert card["extra"]["training"]["global_step"] == 2
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["sets"]) == {"stance_dev", "sentiment_dev"}
+    assert set(metrics["sets"]["stance_dev"]) == {"n_pairs", "stance", "windowed_pairs"}
+    head = metrics["sets"]["sentiment_dev"]["sentiment"]
+    for key in ("macro_f1", "macro_f1_present_labels", "accuracy", "ece_before", "ece_after"):
+        lo, hi = head[key]["ci95"]
+        assert lo <= hi
+    assert metrics["temperature_stance"] == card["temperature_stance"]
+    assert "# tiny-recipe 0.0.1" in (out / "README.md").read_text(encoding="utf-8")
+    names = {p.name for p in out.iterdir()}
+    assert not [n for n in names if "checkpoint" in n or n.endswith((".bin", ".pt", ".pth"))]
+    assert "optimizer.pt" not in names and "trainer_state.json" not in names
+
+    # a rerun with the same work dir continues from the last checkpoint
+    assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
+    log = capsys.readouterr().out
+    assert "resuming from" in log and "checkpoint-2" in log
+    info = json.loads((tmp_path / "work" / "train_info.json").read_text())
+    assert info["global_step"] == 3
