@@ -185,20 +185,39 @@ class StanceAnalyzer:
         analyzer target of that name brings its aliases. One judgement per request, in order.
         """
         if isinstance(text, Document):
-            item: tuple[str, str, Mapping[str, Any]] = (id or text.id, text.text, text.meta)
+            doc = Document(id=id or text.id, text=text.text, meta=text.meta)
         elif isinstance(text, str):
-            item = (id if id is not None else document_id(text), text, {})
+            doc = Document(id=id if id is not None else document_id(text), text=text)
         else:
             raise TypeError(f"'text' must be a str or a Document, got {type(text).__name__}")
-        parsed = next(parse_many([item]))
-        actors = find_actors(parsed)
+        return next(self.judge_many([(doc, requests)], batch_size=1))
+
+    def judge_many(
+        self,
+        items: Iterable[tuple[Document, Sequence[PairRequest]]],
+        *,
+        batch_size: int = 32,
+    ) -> Iterator[tuple[Judgement, ...]]:
+        """:meth:`judge` for many documents, streaming: ``batch_size`` documents are parsed
+        together and scored in one model call. Yields one tuple per item, in order."""
+        source = iter(items)
         known = {t.name: t for t in self.targets}
-        targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
-        pairs = request_pairs(
-            parsed.document, actors, list(requests), targets, TargetIndex(list(targets.values()))
-        )
-        scores = self.model.predict([p.model_input() for p in pairs], batch_size=self.batch_size)
-        return tuple(self._judgements(parsed.document.id, pairs, scores, 0))
+        while chunk := list(islice(source, batch_size)):
+            parsed = parse_many([(d.id, d.text, d.meta) for d, _ in chunk])
+            per_doc: list[tuple[str, list[Pair]]] = []
+            for p, (_, requests) in zip(parsed, chunk, strict=True):
+                targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
+                index = TargetIndex(list(targets.values()))
+                pairs = request_pairs(p.document, find_actors(p), list(requests), targets, index)
+                per_doc.append((p.document.id, pairs))
+            all_pairs = [pair for _, pairs in per_doc for pair in pairs]
+            scores = self.model.predict(
+                [p.model_input() for p in all_pairs], batch_size=self.batch_size
+            )
+            row = 0
+            for doc_id, pairs in per_doc:
+                yield tuple(self._judgements(doc_id, pairs, scores, row))
+                row += len(pairs)
 
     def _judgements(
         self, doc_id: str, pairs: list[Pair], scores: Scores, row: int

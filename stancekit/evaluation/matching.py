@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from stancekit.document import Document
 from stancekit.pairs import PairRequest, names_match
 from stancekit.results import Judgement
 from stancekit.spans import GoldDocument, GoldSpan
@@ -54,23 +55,28 @@ def run_pairs(
     analyzer: StanceAnalyzer, gold: Iterable[GoldDocument], *, progress: bool = False
 ) -> list[PairOutcome]:
     """Judge every gold span (pairs mode), one model call per document."""
-    docs = list(gold)
+    docs = [d for d in gold if d.spans]
+    items = (
+        (
+            Document(id=d.id, text=d.text, meta=d.meta),
+            [
+                PairRequest(
+                    s.start,
+                    s.end,
+                    s.holder,
+                    s.target,
+                    holder_mention=s.holder_mention,
+                    target_mention=s.target_mention,
+                )
+                for s in d.spans
+            ],
+        )
+        for d in docs
+    )
     out: list[PairOutcome] = []
+    judged = analyzer.judge_many(items)
     for doc in _progress(docs, progress, "pairs"):
-        requests = [
-            PairRequest(
-                s.start,
-                s.end,
-                s.holder,
-                s.target,
-                holder_mention=s.holder_mention,
-                target_mention=s.target_mention,
-            )
-            for s in doc.spans
-        ]
-        if not requests:
-            continue
-        judgements = analyzer.judge(doc.text, requests, id=doc.id)
+        judgements = next(judged)
         out.extend(
             PairOutcome(doc.id, i, s, j)
             for i, (s, j) in enumerate(zip(doc.spans, judgements, strict=True))
