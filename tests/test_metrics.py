@@ -198,7 +198,7 @@ def test_paired_bootstrap_validation() -> None:
         ({"probs": np.full((8, 2), 0.5)}, r"'probs'.*shape \(8, 3\)\. Got 'shape \(8, 2\)'"),
         ({"probs": np.full((8, 3), 2.0)}, r"'probs'.*\[0, 1\]"),
         ({"probs": np.full((8, 3), 0.3), "n_bins": 0}, r"'n_bins'"),
-        ({"n_bootstrap": 0}, r"'n_bootstrap'"),
+        ({"n_bootstrap": -1}, r"'n_bootstrap'"),
     ],
 )
 def test_classification_metrics_validation(kwargs: dict[str, object], pattern: str) -> None:
@@ -281,3 +281,8 @@ def test_polarity() -> None:
         "neg",
     ]
     assert polarity("none") == polarity("neutral") == "neutral"
+
+
+def test_no_interval_is_computed_when_none_is_asked_for() -> None:
+    out = classification_metrics(["a", "b"], ["a", "a"], labels=["a", "b"], n_bootstrap=0)
+    assert out["ci95"] is None and out["accuracy"] == 0.5

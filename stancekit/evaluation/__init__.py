@@ -40,6 +40,8 @@ __all__ = ["EvaluationReport", "compare", "evaluate"]
 
 STANCE = ("favor", "against", "none")
 SENTIMENT = ("positive", "neutral", "negative")
+#: Breakdown groups (per target, per holder) smaller than this get no bootstrap interval.
+MIN_GROUP_FOR_CI = 20
 _POLARITY = {"favor": "positive", "against": "negative", "none": "neutral"}
 
 
@@ -124,15 +126,18 @@ def _breakdown(
         groups[key(o)].append(o)
     out = {}
     for name, rows in sorted(groups.items()):
+        # intervals only where a group is large enough for them to mean something (and a
+        # corpus with thousands of one-sentence holders stays fast)
+        n_boot = n_bootstrap if len(rows) >= MIN_GROUP_FOR_CI else 0
         st = _head(
             rows,
             "stance",
             STANCE,
             positive_labels=("favor", "against"),
-            n_bootstrap=n_bootstrap,
+            n_bootstrap=n_boot,
             seed=seed,
         )
-        se = _head(rows, "sentiment", SENTIMENT, n_bootstrap=n_bootstrap, seed=seed)
+        se = _head(rows, "sentiment", SENTIMENT, n_bootstrap=n_boot, seed=seed)
         out[name] = {
             "n": len(rows),
             "stance": None

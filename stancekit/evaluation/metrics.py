@@ -175,8 +175,8 @@ def classification_metrics(
     mean F1 over ``positive_labels``, e.g. favor and against; None without them),
     ``accuracy``, ``per_class`` ({label: {precision, recall, f1, support}}), ``confusion``
     (rows = true, columns = predicted, in ``labels`` order), ``ci95`` ({metric: [lo, hi]},
-    percentile bootstrap over items), and from ``probs`` (shape (n, len(labels)), columns in
-    ``labels`` order): ``brier`` (mean over items of the summed squared error against the
+    percentile bootstrap over items; None when ``n_bootstrap=0``), and from ``probs``
+    (shape (n, len(labels)), columns in ``labels`` order): ``brier`` (mean over items of the summed squared error against the
     one-hot truth), ``ece`` (over ``n_bins`` equal-width bins of the top-class confidence;
     a bin is correct where the argmax of ``probs`` is the true label) and ``reliability``
     (per-bin lists ``bin_lower``, ``bin_upper``, ``confidence``, ``accuracy``, ``count``;
@@ -219,7 +219,11 @@ def classification_metrics(
         out["f_avg"] = float(
             f1_score(y_true, y_pred, labels=list(positive_labels), average="macro", zero_division=0)
         )
-    for name in _PAIRED_METRICS:
+    if not isinstance(n_bootstrap, int) or n_bootstrap < 0:
+        raise _fail(func, "n_bootstrap", "be an int >= 0 (0: no intervals)", n_bootstrap)
+    if n_bootstrap == 0:  # intervals not wanted (e.g. many tiny groups of a breakdown)
+        out["ci95"] = None
+    for name in _PAIRED_METRICS if n_bootstrap else ():
         if out[name] is not None:
             score = _scorer(name, k, pos_idx)
             out["ci95"][name] = list(bootstrap_ci(score, t, p, n_bootstrap=n_bootstrap, seed=seed))
