@@ -175,12 +175,12 @@ def classification_metrics(
     mean F1 over ``positive_labels``, e.g. favor and against; None without them),
     ``accuracy``, ``per_class`` ({label: {precision, recall, f1, support}}), ``confusion``
     (rows = true, columns = predicted, in ``labels`` order), ``ci95`` ({metric: [lo, hi]},
-    percentile bootstrap over items; None when ``n_bootstrap=0``), and from ``probs``
-    (shape (n, len(labels)), columns in ``labels`` order): ``brier`` (mean over items of
-    the summed squared error against the one-hot truth), ``ece`` (over ``n_bins`` equal-width bins of the top-class confidence;
-    a bin is correct where the argmax of ``probs`` is the true label) and ``reliability``
-    (per-bin lists ``bin_lower``, ``bin_upper``, ``confidence``, ``accuracy``, ``count``;
-    empty bins have None). Without ``probs`` those three are None.
+    percentile bootstrap over items; None when ``n_bootstrap=0``), and from ``probs`` (shape
+    (n, len(labels)), columns in ``labels`` order): ``brier`` (mean over items of the summed
+    squared error against the one-hot truth), ``ece`` (over ``n_bins`` equal-width bins of
+    the top-class confidence; a bin is correct where the argmax of ``probs`` is the true
+    label) and ``reliability`` (per-bin lists ``bin_lower``, ``bin_upper``, ``confidence``,
+    ``accuracy``, ``count``; empty bins have None). Without ``probs`` those three are None.
     """
     func = "classification_metrics"
     _check_pair(func, y_true, y_pred=y_pred)
