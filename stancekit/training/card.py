@@ -260,9 +260,9 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "- Small (22M-parameter) encoder trained on 2 CPU cores for "
         f"{epochs_seen:.1f} epochs over the training mix. Expect errors on sarcasm, "
         "reported-speech chains, negation and long sentences.",
-        "- Pairs whose `holder → target` segment leaves the sentence no more than "
-        "`window_stride` tokens cannot be windowed by `StanceModel.encode` (the tokenizer "
-        "panics); such pairs (very long names) were dropped from training and dev sets.",
+        "- Pairs whose `holder → target` segment would leave the sentence no more than "
+        "`window_stride` tokens (names of a hundred tokens or more) were dropped from "
+        "training and dev sets; at inference `StanceModel.encode` cuts such names.",
         "- DSA is ~83% `none`: the stance head is conservative between named entities"
         + (
             f"; its weakest class on dsa_valid is `{weakest[0]}` (F1 {weakest[1]:.2f})."
