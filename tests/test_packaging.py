@@ -1,0 +1,58 @@
+"""The built wheel carries the default model: installed into a fresh virtual environment
+from the lock, `stancekit analyze` works from a folder outside the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_in_a_fresh_venv_analyzes_without_the_repository(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(dist)],
+        check=True,
+    )
+    wheel = next(dist.glob("stancekit-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(ROOT / "requirements.lock")], check=True)
+    subprocess.run([*pip, "--no-deps", str(wheel)], check=True)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    article = work / "article.txt"
+    article.write_text((ROOT / "seeds" / "csto-armenia-2022-11-28.txt").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in ("STANCEKIT_MODEL", "PYTHONPATH")}
+    run = subprocess.run(
+        [str(venv / "bin" / "stancekit"), "analyze", str(article), "--format", "jsonl", "--quiet"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert rows and {"Armen Khachatrian", "Nikol Pashinian"} <= {r["holder"] for r in rows}
+    where = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "from stancekit.model import default_model_path; print(default_model_path())",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert "site-packages" in where and str(ROOT) not in where
