@@ -1,0 +1,264 @@
+"""Throughput of stancekit on CPU: end to end, per stage, against a plain transformers
+pipeline, and against the machine's own matmul speed. Every figure is the median of
+``--runs`` runs in this one process (after one untimed warm-up).
+
+    PYTHONPATH=. python benchmarks/throughput.py [--data ../shared/data] [--runs 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stancekit import StanceAnalyzer
+from stancekit.actors import find_actors
+from stancekit.model import PairInput, StanceModel, default_model_path
+from stancekit.pairs import build_pairs
+from stancekit.segment import document_id, parse_many
+from stancekit.targets import DEFAULT_TARGETS, Target, TargetIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
+SOURCES = ("dsa_valid.jsonl", "newsmtsc_train.jsonl")
+
+
+def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median wall seconds of ``runs`` calls of ``fn`` (after one warm-up) and its last result."""
+    out = fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def build_corpus(args: argparse.Namespace) -> tuple[list[str], list[Target]]:
+    """The documents (seed article first) and the targets to judge in them."""
+    docs = [SEED.read_text(encoding="utf-8")]
+    if args.corpus:
+        files = sorted(Path(args.corpus).glob("*.txt"))[: args.n_docs]
+        return [f.read_text(encoding="utf-8") for f in files], list(DEFAULT_TARGETS)
+    per_source = args.n_docs  # more than needed; cut to n_docs below
+    groups: list[list[str]] = []
+    names: Counter[str] = Counter()
+    for name in SOURCES:
+        rows = [json.loads(line) for line in (Path(args.data) / name).open(encoding="utf-8")]
+        rows = rows[: per_source * args.sentences_per_doc]
+        names.update(s["target"] for r in rows for s in r["spans"] if len(s["target"]) > 3)
+        groups.append(
+            [
+                " ".join(r["text"].strip() for r in rows[i : i + args.sentences_per_doc])
+                for i in range(0, len(rows), args.sentences_per_doc)
+            ]
+        )
+    for pair in zip_longest(*groups):  # interleave the sources
+        docs.extend(d for d in pair if d)
+    top = [Target(n) for n, _ in names.most_common(args.top_targets)]
+    return docs[: args.n_docs], list(DEFAULT_TARGETS) + top
+
+
+def staged(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int = 16) -> dict[str, Any]:
+    """The analyzer's stages run one by one, chunked as ``analyze_many`` does, each timed."""
+    t = dict.fromkeys(("parse", "actors", "pairs", "score"), 0.0)
+    index = TargetIndex(analyzer.targets)
+    inputs: list[PairInput] = []
+    for c in range(0, len(docs), chunk):
+        items = [(document_id(d), d, {}) for d in docs[c : c + chunk]]
+        t0 = time.perf_counter()
+        parsed = list(parse_many(items))
+        t1 = time.perf_counter()
+        actors = [find_actors(p) for p in parsed]
+        t2 = time.perf_counter()
+        pairs = [
+            pair
+            for p, a in zip(parsed, actors, strict=True)
+            for pair in build_pairs(p.document, a, index)
+        ]
+        chunk_inputs = [pair.model_input() for pair in pairs]
+        t3 = time.perf_counter()
+        analyzer.model.predict(chunk_inputs, batch_size=analyzer.batch_size)
+        t4 = time.perf_counter()
+        inputs.extend(chunk_inputs)
+        for key, dt in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            t[key] += dt
+    return {"times": t, "inputs": inputs}
+
+
+def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> list[list[int]]:
+    """Real (unpadded) lengths of the sequences of each forward pass of ``predict``."""
+    seen: list[list[int]] = []
+
+    def hook(_mod: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+        seen.append(kwargs["attention_mask"].sum(dim=1).tolist())
+
+    handle = model.model.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        model.predict(inputs, batch_size=bs)
+    finally:
+        handle.remove()
+    return seen
+
+
+def model_flops(cfg: Any, batches: list[list[int]], padded: bool) -> tuple[float, int]:
+    """Forward FLOPs (2 x matmul params x tokens + 4 L d seq^2 attention) and token count."""
+    d, ff, layers = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers
+    per_token = 2 * layers * (4 * d * d + 2 * d * ff)
+    flops, tokens = 0.0, 0
+    for lens in batches:
+        seqs = [max(lens)] * len(lens) if padded else lens
+        tokens += sum(seqs)
+        flops += per_token * sum(seqs) + sum(4 * layers * d * s * s for s in seqs)
+        flops += len(lens) * 2 * (d * d + d * cfg.num_labels)  # pooler + classifier
+    return flops, tokens
+
+
+def matmul_gflops(n: int, runs: int) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    dt, _ = median_time(lambda: torch.mm(a, b), max(runs, 5))
+    return 2 * n**3 / dt / 1e9
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default="../shared/data", help="folder of the *.jsonl data")
+    ap.add_argument("--corpus", help="folder of .txt articles to use instead (default targets)")
+    ap.add_argument("--n-docs", type=int, default=300)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sentences-per-doc", type=int, default=10)
+    ap.add_argument("--top-targets", type=int, default=10)
+    ap.add_argument("--baseline-pairs", type=int, default=300, help="pipeline subset size")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 20 docs, 1 run")
+    args = ap.parse_args()
+    if args.quick:
+        args.n_docs, args.runs, args.baseline_pairs = 20, 1, 50
+    runs = args.runs
+
+    docs, targets = build_corpus(args)
+    chars = sum(map(len, docs))
+    t0 = time.perf_counter()
+    analyzer = StanceAnalyzer(targets=targets)
+    load_s = time.perf_counter() - t0
+    model = analyzer.model
+
+    # 1. end to end
+    e2e_s, results = median_time(lambda: list(analyzer.analyze_many(docs, progress=False)), runs)
+    n_judg = sum(len(r.judgements) for r in results)
+    errors = sum(r.error is not None for r in results)
+
+    # 2. stages, and scoring alone on all the pairs at once
+    stage_runs = [staged(analyzer, docs) for _ in range(runs)]
+    inputs: list[PairInput] = stage_runs[0]["inputs"]
+    stage_s = {
+        k: statistics.median(r["times"][k] for r in stage_runs) for k in stage_runs[0]["times"]
+    }
+    score_s, _ = median_time(lambda: model.predict(inputs, batch_size=analyzer.batch_size), runs)
+    n = len(inputs)
+
+    # 3. baseline: a transformers pipeline, one formatted input at a time, on a subset
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    clf: Any = pipeline(
+        "text-classification",
+        model=str(default_model_path()),
+        tokenizer=str(default_model_path()),
+        dtype=torch.float32,
+        device="cpu",
+        top_k=None,
+        function_to_apply="none",
+    )
+    step = max(1, n // max(1, args.baseline_pairs))
+    subset = inputs[::step][: args.baseline_pairs]
+    texts = [model.config.template.format(p) for p in subset]
+    kw = {"truncation": "only_second", "max_length": model.config.max_length}
+    base_s, outs = median_time(
+        lambda: [clf({"text": a, "text_pair": b}, **kw) for a, b in texts], runs
+    )
+    sub_s, sub_scores = median_time(
+        lambda: model.predict(subset, batch_size=analyzer.batch_size), runs
+    )
+    stance_labels = sub_scores.stance_labels
+    agree = sum(
+        max((o for o in out if o["label"].startswith("stance:")), key=lambda o: o["score"])["label"]
+        == "stance:" + stance_labels[int(row.argmax())]
+        for out, row in zip(outs, sub_scores.stance, strict=True)
+    )
+
+    # 4. FLOPs
+    shapes = forward_shapes(model, inputs, analyzer.batch_size)
+    real_f, real_tok = model_flops(model.model.config, shapes, padded=False)
+    pad_f, pad_tok = model_flops(model.model.config, shapes, padded=True)
+    peak = max(matmul_gflops(1024, runs), matmul_gflops(2048, runs))
+    maxrss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # report
+    e2e_jps, score_jps, base_jps = n_judg / e2e_s, n / score_s, len(subset) / base_s
+    rows: list[tuple[str, str]] = [
+        ("CPU", cpu_model()),
+        ("torch / threads", f"{torch.__version__} / {torch.get_num_threads()}"),
+        ("model (load s)", f"{default_model_path().name} ({load_s:.1f} s)"),
+        ("corpus", f"{len(docs)} docs, {chars:,} chars, {len(targets)} targets"),
+        ("judgements (errors)", f"{n_judg:,} ({errors} failed docs)"),
+        ("runs (median of)", str(runs)),
+        ("", ""),
+        ("1. end to end: time", f"{e2e_s:.2f} s"),
+        ("   judgements/s", f"{e2e_jps:,.1f}"),
+        ("   documents/s", f"{len(docs) / e2e_s:,.2f}"),
+        ("   characters/s", f"{chars / e2e_s:,.0f}"),
+        ("2. scoring alone: pairs", f"{n:,} in {score_s:.2f} s"),
+        ("   judgements/s", f"{score_jps:,.1f}"),
+    ]
+    total = sum(stage_s.values())
+    labels = {"parse": "segment+parse", "actors": "actors", "pairs": "pairs", "score": "scoring"}
+    for key, sec in stage_s.items():
+        rows.append((f"   share: {labels[key]}", f"{sec / total:6.1%}  ({sec:.2f} s)"))
+    rows.append(("   staged total / e2e", f"{total:.2f} s / {e2e_s:.2f} s"))
+    rows += [
+        ("3. pipeline 1-at-a-time", f"{len(subset)} pairs (every {step}th) in {base_s:.2f} s"),
+        ("   judgements/s", f"{base_jps:,.1f}"),
+        ("   same stance label", f"{agree}/{len(subset)} pairs agree with stancekit"),
+        ("   stancekit same subset", f"{len(subset) / sub_s:,.1f} judgements/s"),
+        ("   scoring / baseline", f"{score_jps / base_jps:.2f}x"),
+        ("   subset scoring / base", f"{(len(subset) / sub_s) / base_jps:.2f}x"),
+        ("   end to end / baseline", f"{e2e_jps / base_jps:.2f}x"),
+        ("4. matmul fp32 peak", f"{peak:,.1f} GFLOP/s (best of 1024², 2048²)"),
+        ("   forward passes", f"{len(shapes)}; tokens real {real_tok:,}, padded {pad_tok:,}"),
+        ("   GFLOP real tokens", f"{real_f / 1e9:,.1f} -> {real_f / score_s / 1e9:,.1f} GFLOP/s"),
+        ("   GFLOP padded", f"{pad_f / 1e9:,.1f} -> {pad_f / score_s / 1e9:,.1f} GFLOP/s"),
+        (
+            "   share of matmul peak",
+            f"{real_f / score_s / 1e9 / peak:.1%} real, {pad_f / score_s / 1e9 / peak:.1%} padded",
+        ),
+        ("5. peak RSS", f"{maxrss_mib:,.0f} MiB"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}" if k else "")
+
+
+if __name__ == "__main__":
+    main()
