@@ -75,7 +75,9 @@ def staged(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int = 16) -> di
     index = TargetIndex(analyzer.targets)
     inputs: list[PairInput] = []
     for c in range(0, len(docs), chunk):
-        items = [(document_id(d), d, {}) for d in docs[c : c + chunk]]
+        items: list[tuple[str, str, dict[str, Any]]] = [
+            (document_id(d), d, {}) for d in docs[c : c + chunk]
+        ]
         t0 = time.perf_counter()
         parsed = list(parse_many(items))
         t1 = time.perf_counter()
@@ -180,7 +182,7 @@ def main() -> None:
     from transformers import pipeline
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     clf: Any = pipeline(
         "text-classification",
