@@ -57,6 +57,21 @@ def _to_item(item: object, position: int) -> tuple[str, str, Mapping[str, Any]]:
     )
 
 
+def _single_item(
+    text: object, id: str | None, meta: Mapping[str, Any] | None
+) -> tuple[str, str, Mapping[str, Any]]:
+    """``(id, text, meta)`` for the ``text`` parameter of :meth:`StanceAnalyzer.analyze` /
+    :meth:`StanceAnalyzer.judge`: a str or a Document; ``id`` and ``meta`` override."""
+    if isinstance(text, Document):
+        return id or text.id, text.text, meta or text.meta
+    if isinstance(text, str):
+        return (id if id is not None else document_id(text)), text, meta or {}
+    raise TypeError(
+        f"'text' must be a str or a stancekit Document, got {type(text).__name__}; "
+        "decode bytes first (data.decode('utf-8'))"
+    )
+
+
 class StanceAnalyzer:
     """Finds who takes which stance toward which target, sentence by sentence.
 
@@ -97,16 +112,7 @@ class StanceAnalyzer:
         meta: Mapping[str, Any] | None = None,
     ) -> DocumentResult:
         """Analyse one article (a str or a :class:`Document`); empty text gives no judgements."""
-        if isinstance(text, Document):
-            item: tuple[str, str, Mapping[str, Any]] = (id or text.id, text.text, meta or text.meta)
-        elif isinstance(text, str):
-            item = (id if id is not None else document_id(text), text, meta or {})
-        else:
-            raise TypeError(
-                f"'text' must be a str or a stancekit Document, got {type(text).__name__}; "
-                "decode bytes first (data.decode('utf-8'))"
-            )
-        parsed = next(parse_many([item]))
+        parsed = next(parse_many([_single_item(text, id, meta)]))
         return self._judge([parsed])[0]
 
     def analyze_many(
@@ -184,12 +190,8 @@ class StanceAnalyzer:
         actors (so a holder named in another sentence is found), targets by name — an
         analyzer target of that name brings its aliases. One judgement per request, in order.
         """
-        if isinstance(text, Document):
-            doc = Document(id=id or text.id, text=text.text, meta=text.meta)
-        elif isinstance(text, str):
-            doc = Document(id=id if id is not None else document_id(text), text=text)
-        else:
-            raise TypeError(f"'text' must be a str or a Document, got {type(text).__name__}")
+        id_, text_, meta_ = _single_item(text, id, None)
+        doc = Document(id=id_, text=text_, meta=meta_)
         return next(self.judge_many([(doc, requests)], batch_size=1))
 
     def judge_many(
