@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stancekit.evaluation.metrics import DirectedRecord, directed_five_class
 from stancekit.model import Scores
 from stancekit.training.calibration import head_labels, head_metrics
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example
 from stancekit.training.runtime import log
 
-__all__ = ["build_metrics", "model_card", "write_card"]
+__all__ = ["build_metrics", "directed_view", "model_card", "write_card"]
 
 
 def build_metrics(
@@ -58,6 +59,9 @@ def build_metrics(
                 bins=config.ece_bins,
                 seed=config.seed,
             )
+        directed = directed_view(exs, calibrated[name])
+        if directed is not None:
+            entry["directed_five_class"] = directed
         entry["windowed_pairs"] = int(raw[name].windowed.sum())
         metrics["sets"][name] = entry
         log(
@@ -71,6 +75,35 @@ def build_metrics(
             )
         )
     return metrics
+
+
+def directed_view(exs: list[Example], scores: Scores) -> dict[str, Any] | None:
+    """Park et al.'s 5-class view (macro- and micro-F1) of the holder-directed stance pairs
+    of a set, when it holds both directions of entity pairs (DSA); else None."""
+    records = []
+    for i, e in enumerate(exs):
+        if e.stance is None or e.pair.holder is None:
+            continue
+        probs = scores.stance[i]
+        records.append(
+            DirectedRecord(
+                unit_id=f"{e.doc_id}\x00{e.pair.sentence}",
+                holder=e.pair.holder,
+                target=e.pair.target,
+                gold=STANCE_LABELS[e.stance],
+                pred=STANCE_LABELS[int(probs.argmax())],
+                pred_confidence=float(max(probs[0], probs[1])),  # favor, against
+            )
+        )
+    if not records:
+        return None
+    try:
+        out = directed_five_class(records)
+    except ValueError:  # repeated or self-directed pairs: not a directed-pairs set
+        return None
+    if not out["n_pairs"]:
+        return None
+    return {k: out[k] for k in ("n_pairs", "n_unpaired", "macro_f1", "micro_f1")}
 
 
 def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None:
@@ -245,6 +278,23 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
                     f"{_fmt(h['macro_f1_present_labels'])} | {_fmt(h['accuracy'])} | "
                     f"{_fmt(h['ece_before'])} | {_fmt(h['ece_after'])} |"
                 )
+    directed = {
+        n: e["directed_five_class"]
+        for n, e in metrics["sets"].items()
+        if "directed_five_class" in e
+    }
+    if directed:
+        lines += [
+            "",
+            "5-class view of Park et al. (2021) over entity pairs labelled in both "
+            "directions (neutral, positive/negative A→B, B→A):",
+            "",
+        ]
+        lines += [
+            f"- {n}: {d['n_pairs']} pairs, macro-F1 {d['macro_f1']:.3f}, "
+            f"micro-F1 {d['micro_f1']:.3f}"
+            for n, d in directed.items()
+        ]
     notes = {e.name: e.note for e in config.dev if e.note}
     held_notes = {
         f"{d.name}_heldout": f"{d.holdout_fraction:.0%} of {d.name} by {d.holdout_group}, "
