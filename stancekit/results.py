@@ -227,49 +227,22 @@ class DocumentResult:
         }
 
 
+#: The label columns shared by judgement and summary tables (default model's labels).
+_LABEL_COLUMNS = [
+    *("stance", "p_favor", "p_against", "p_none"),
+    *("sentiment", "p_positive", "p_neutral", "p_negative"),
+]
 _JUDGEMENT_COLUMNS = [
-    "document_id",
-    "sentence_index",
-    "sentence_start",
-    "sentence_end",
-    "sentence",
-    "holder",
-    "holder_kind",
-    "attribution",
-    "target",
-    "stance",
-    "p_favor",
-    "p_against",
-    "p_none",
-    "sentiment",
-    "p_positive",
-    "p_neutral",
-    "p_negative",
-    "holder_start",
-    "holder_end",
-    "holder_text",
-    "target_start",
-    "target_end",
-    "target_text",
-    "flags",
+    *("document_id", "sentence_index", "sentence_start", "sentence_end", "sentence"),
+    *("holder", "holder_kind", "attribution", "target"),
+    *_LABEL_COLUMNS,
+    *("holder_start", "holder_end", "holder_text", "target_start", "target_end"),
+    *("target_text", "flags"),
 ]
 _SUMMARY_COLUMNS = [
-    "document_id",
-    "holder",
-    "target",
-    "n_sentences",
-    "stance",
-    "p_favor",
-    "p_against",
-    "p_none",
-    "sentiment",
-    "p_positive",
-    "p_neutral",
-    "p_negative",
-    "evidence_index",
-    "evidence_start",
-    "evidence_end",
-    "evidence",
+    *("document_id", "holder", "target", "n_sentences"),
+    *_LABEL_COLUMNS,
+    *("evidence_index", "evidence_start", "evidence_end", "evidence"),
 ]
 
 
