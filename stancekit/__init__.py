@@ -20,6 +20,8 @@ __all__ = [
     "Document",
     "DocumentResult",
     "EvaluationReport",
+    "FineTuneArgs",
+    "FineTuneResult",
     "GoldDocument",
     "GoldSpan",
     "Judgement",
@@ -35,6 +37,7 @@ __all__ = [
     "__version__",
     "compare",
     "evaluate",
+    "finetune",
     "load_targets",
     "make_document",
     "read_spans",
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from stancekit.actors import Actor
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.evaluation import EvaluationReport, compare, evaluate
+    from stancekit.finetuning import FineTuneArgs, FineTuneResult, finetune
     from stancekit.model import ModelConfig, StanceModel
     from stancekit.results import DocumentResult, Judgement, Summary, SummaryRow
     from stancekit.segment import make_document
@@ -80,6 +84,9 @@ _LAZY = {
     "EvaluationReport": "stancekit.evaluation",
     "compare": "stancekit.evaluation",
     "evaluate": "stancekit.evaluation",
+    "FineTuneArgs": "stancekit.finetuning",
+    "FineTuneResult": "stancekit.finetuning",
+    "finetune": "stancekit.finetuning",
     **{
         name: "stancekit.spans"
         for name in (

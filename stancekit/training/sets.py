@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from stancekit.model import PairInput, StanceModel
+from stancekit.training.augment import reported_speech, role_holders, speaker_names
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
 from stancekit.training.runtime import log
@@ -46,7 +47,33 @@ def load_training_sets(
             held[f"{spec.name}_heldout"] = subsample(ho, hcap, seed=config.seed)
         train_rows.extend((e, float(spec.weight)) for e in tr)
         counts[spec.name] = len(tr)
+    train_rows.extend(_augmented(config, train_rows, counts))
     return train_rows, held, counts
+
+
+def _augmented(
+    config: RecipeConfig, rows: list[tuple[Example, float]], counts: dict[str, int]
+) -> list[tuple[Example, float]]:
+    """The configured augmentations of ``rows`` (see :mod:`.augment`), each copy with its
+    source dataset's weight; adds their counts to ``counts`` as ``<name>+role`` /
+    ``<name>+speech``."""
+    by_source: dict[str, tuple[list[Example], float]] = {}
+    for e, w in rows:
+        by_source.setdefault(e.source, ([], w))[0].append(e)
+    names = speaker_names([e for e, _ in rows])
+    out: list[tuple[Example, float]] = []
+    for k, (exs, w) in enumerate(by_source.values()):
+        copies: list[Example] = []
+        if config.augment_role_holders:
+            copies += role_holders(exs, config.augment_role_holders, seed=config.seed + k)
+        if config.augment_reported_speech and names:
+            copies += reported_speech(
+                exs, config.augment_reported_speech, names=names, seed=config.seed + k
+            )
+        for c in copies:
+            counts[c.source] = counts.get(c.source, 0) + 1
+        out.extend((c, w) for c in copies)
+    return out
 
 
 def load_dev_sets(

@@ -18,7 +18,7 @@ from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.runtime import log
 
-__all__ = ["N_STANCE", "make_trainer", "masked_two_head_loss"]
+__all__ = ["N_STANCE", "make_trainer", "masked_two_head_loss", "trainer_classes"]
 
 N_STANCE = len(STANCE_LABELS)
 
@@ -47,7 +47,9 @@ def masked_two_head_loss(
     return total
 
 
-def _make_trainer_classes() -> tuple[type, type, type]:
+def trainer_classes() -> tuple[type, type, type]:
+    """``(TwoHeadTrainer, TimeBudget, Collator)``: a :class:`transformers.Trainer` with
+    :func:`masked_two_head_loss`, a time-budget callback and the batch collator."""
     from transformers import Trainer, TrainerCallback
 
     class TwoHeadTrainer(Trainer):  # type: ignore[misc]
@@ -64,8 +66,9 @@ def _make_trainer_classes() -> tuple[type, type, type]:
         """Stops (with a checkpoint) once ``minutes`` of training have passed in this run,
         and logs throughput."""
 
-        def __init__(self, minutes: float | None, batch_size: int):
+        def __init__(self, minutes: float | None, batch_size: int, *, verbose: bool = True):
             self.minutes = minutes
+            self.verbose = verbose
             self.batch_size = batch_size
             self.t0 = time.monotonic()
             self.step0 = 0
@@ -73,7 +76,8 @@ def _make_trainer_classes() -> tuple[type, type, type]:
         def on_train_begin(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
             self.t0 = time.monotonic()
             self.step0 = state.global_step
-            log(f"training from step {state.global_step} of {state.max_steps}")
+            if self.verbose:
+                log(f"training from step {state.global_step} of {state.max_steps}")
 
         def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
             if self.minutes is not None and time.monotonic() - self.t0 > self.minutes * 60:
@@ -86,6 +90,8 @@ def _make_trainer_classes() -> tuple[type, type, type]:
             return control
 
         def on_log(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
+            if not self.verbose:
+                return
             dt = time.monotonic() - self.t0
             steps = state.global_step - self.step0
             rate = steps * self.batch_size / dt if dt > 0 else 0.0
@@ -121,7 +127,7 @@ def make_trainer(
     from transformers import TrainingArguments
     from transformers.trainer_callback import PrinterCallback
 
-    TwoHeadTrainer, TimeBudget, Collator = _make_trainer_classes()
+    TwoHeadTrainer, TimeBudget, Collator = trainer_classes()
     args = TrainingArguments(
         output_dir=str(ckpt_dir),
         per_device_train_batch_size=config.batch_size,

@@ -1,0 +1,205 @@
+"""stancekit.finetune: input checks, the dev split, a tiny end-to-end run whose saved
+folder predicts exactly like the in-memory model, and resume after an interruption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from stancekit.finetuning import (
+    FineTuneArgs,
+    FineTuneArgsError,
+    FineTuneInputError,
+    finetune,
+)
+from stancekit.finetuning.checks import absent_targets, duplicated_documents
+from stancekit.finetuning.data import split_by_document
+from stancekit.spans import GoldDocument, GoldSpan, write_spans
+
+VERBS = {"favor": "praised", "against": "condemned", "none": "met"}
+NAMES = ["Alice", "Boris", "Chen", "Dara", "Emil", "Farah", "Gita", "Hugo"]
+
+
+def make_docs(n: int, *, prefix: str = "d", start: int = 0) -> list[GoldDocument]:
+    """``n`` one-sentence documents "X <verb> Y." cycling through the three stances."""
+    docs = []
+    labels = list(VERBS)
+    for i in range(start, start + n):
+        lab = labels[i % 3]
+        h, t = NAMES[i % len(NAMES)], NAMES[(i + 3) % len(NAMES)]
+        text = f"{h} {VERBS[lab]} {t} on day {i}."
+        ts = text.index(t, len(h))
+        span = GoldSpan(
+            0,
+            len(text),
+            h,
+            t,
+            stance=lab,
+            holder_mention=(0, len(h)),
+            target_mention=(ts, ts + len(t)),
+        )
+        docs.append(GoldDocument(f"{prefix}{i}", text, (span,)))
+    return docs
+
+
+PROBE = "Alice praised Boris. Boris condemned Chen."
+PROBE_TARGETS = ["Boris", "Chen"]
+FAST = {"epochs": 2, "batch_size": 8, "min_per_class": 2, "n_bootstrap": 20}
+
+
+def test_args_name_the_setting_and_the_fix() -> None:
+    with pytest.raises(FineTuneArgsError, match=r"learning_rate=-1 must be a positive number"):
+        FineTuneArgs(learning_rate=-1)
+    with pytest.raises(FineTuneArgsError, match="class_weighting='max'"):
+        FineTuneArgs(class_weighting="max")
+    with pytest.raises(FineTuneArgsError, match="needs mix_data"):
+        FineTuneArgs(mix_fraction=0.5)
+    with pytest.raises(FineTuneArgsError, match=r"unknown settings \['lr'\]"):
+        FineTuneArgs.from_dict({"lr": 1e-5})
+
+
+def test_split_by_document_keeps_documents_whole_and_is_seeded() -> None:
+    docs = make_docs(30)
+    train, dev = split_by_document(docs, 0.2, seed=1)
+    assert {d.id for d in train}.isdisjoint({d.id for d in dev})
+    assert len(train) + len(dev) == 30
+    assert len(dev) == 6  # 2 per label stratum of 10
+    assert [d.id for d in split_by_document(docs, 0.2, seed=1)[1]] == [d.id for d in dev]
+    assert [d.id for d in split_by_document(docs, 0.2, seed=2)[1]] != [d.id for d in dev]
+
+
+def test_unknown_labels_stop_before_training(tmp_path: Path, tiny_model_dir: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    doc = {
+        "id": "x",
+        "text": "Alice praised Boris.",
+        "spans": [{"start": 0, "end": 20, "holder": "Alice", "target": "Boris", "stance": "pro"}],
+    }
+    bad.write_text(json.dumps(doc) + "\n" + json.dumps({**doc, "id": "y"}) + "\n")
+    with pytest.raises(FineTuneInputError, match="'pro'"):
+        finetune(bad, base=tiny_model_dir, out=tmp_path / "m", quiet=True, **FAST)
+    assert not (tmp_path / "m").exists()
+
+
+def test_too_few_examples_of_a_class_is_an_error_with_counts(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    docs = make_docs(12)
+    docs = [d for d in docs if d.spans[0].stance != "favor"] + docs[:1]  # one favor doc
+    with pytest.raises(
+        FineTuneInputError, match=r"too few stance examples of \['favor'\].*'favor': 1"
+    ):
+        finetune(
+            docs,
+            make_docs(6, prefix="v", start=100),
+            base=tiny_model_dir,
+            out=tmp_path / "m",
+            quiet=True,
+            **FAST,
+        )
+
+
+def test_documents_in_both_train_and_dev_are_an_error() -> None:
+    docs = make_docs(6)
+    renamed = [GoldDocument("other", docs[2].text, docs[2].spans)]
+    with pytest.raises(FineTuneInputError, match="'other' = train 'd2'"):
+        duplicated_documents(docs, renamed)
+
+
+def test_targets_absent_from_the_text_give_a_warning() -> None:
+    doc = GoldDocument(
+        "a", "Alice praised Boris.", (GoldSpan(0, 20, "Alice", "NATO", stance="favor"),)
+    )
+    (msg,) = absent_targets([doc, *make_docs(3)])
+    assert msg.startswith("1 of 4 spans") and "'NATO' in 'a'" in msg
+
+
+def test_finetune_saves_a_folder_that_predicts_like_the_trained_model(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.model import StanceModel
+
+    train = tmp_path / "train.jsonl"
+    write_spans(train, make_docs(30))
+    before: dict[str, Any] = {}
+    real_save = StanceModel.save
+
+    def spy(self: StanceModel, path: Any, **kw: Any) -> Path:
+        res = StanceAnalyzer(model=self, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
+        before["stance"] = [dict(j.stance_probs) for j in res.judgements]
+        return real_save(self, path, **kw)
+
+    monkeypatch.setattr(StanceModel, "save", spy)
+    out = tmp_path / "tuned"
+    result = finetune(train, base=tiny_model_dir, out=out, quiet=True, **FAST)
+    assert result.path == str(out)
+    assert not out.with_name("tuned.work").exists()
+    for name in ("model.safetensors", "stancekit.json", "README.md", "finetune_args.json"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "finetune_args.json").read_text())["epochs"] == 2
+    assert result.data["train"]["documents"] + result.data["dev"]["documents"] == 30
+    assert result.metrics["stance"] is not None and result.base_metrics["stance"] is not None
+    assert set(result.to_dataframe()["metric"]) >= {"macro_f1", "accuracy"}
+    card = (out / "README.md").read_text()
+    assert "Base model" in card and "paired bootstrap" in card
+    after = StanceAnalyzer(model=out, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
+    got = [dict(j.stance_probs) for j in after.judgements]
+    assert len(got) == len(before["stance"]) > 0
+    for a, b in zip(before["stance"], got, strict=True):
+        np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], atol=1e-5)
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stancekit.training.trainer as tr
+
+    real = tr.trainer_classes
+    steps: list[int] = []
+
+    def interrupting(limit: int | None) -> Any:
+        def classes() -> tuple[type, type, type]:
+            Trainer, Budget, Collator = real()
+
+            class Flaky(Trainer):  # type: ignore[misc, valid-type]
+                def training_step(self, *a: Any, **kw: Any) -> Any:
+                    steps.append(self.state.global_step)
+                    if limit is not None and self.state.global_step >= limit:
+                        raise KeyboardInterrupt("simulated interruption")
+                    return super().training_step(*a, **kw)
+
+            return Flaky, Budget, Collator
+
+        return classes
+
+    docs = make_docs(30)
+    out = tmp_path / "tuned"
+    args = {**FAST, "epochs": 3}
+    # 24 training spans / batch 8 = 3 steps per epoch; checkpoints after steps 3 and 6
+    monkeypatch.setattr(tr, "trainer_classes", interrupting(7))
+    with pytest.raises(KeyboardInterrupt):
+        finetune(docs, base=tiny_model_dir, out=out, quiet=True, **args)
+    assert not out.exists()
+    assert sorted(p.name for p in out.with_name("tuned.work").glob("checkpoint-*")) == [
+        "checkpoint-3",
+        "checkpoint-6",
+    ]
+    steps.clear()
+    monkeypatch.setattr(tr, "trainer_classes", interrupting(None))
+    result = finetune(docs, base=tiny_model_dir, out=out, quiet=True, resume=True, **args)
+    assert steps == [6, 7, 8]  # only the steps after checkpoint-6 run again
+    assert result.steps == 9 and out.is_dir()
+
+
+def test_resume_refuses_a_work_folder_of_other_data(tmp_path: Path, tiny_model_dir: Path) -> None:
+    out = tmp_path / "tuned"
+    work = out.with_name("tuned.work")
+    work.mkdir(parents=True)
+    (work / "run.json").write_text(json.dumps({"fingerprint": "something else"}))
+    with pytest.raises(FineTuneInputError, match="belongs to a run with other data"):
+        finetune(make_docs(30), base=tiny_model_dir, out=out, quiet=True, resume=True, **FAST)
