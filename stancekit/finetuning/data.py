@@ -68,8 +68,8 @@ def as_documents(data: DataInput, *, name: str) -> tuple[list[GoldDocument], Spa
     return docs, None
 
 
-def _doc_label(doc: GoldDocument) -> str:
-    labels = [s.stance or s.sentiment or "" for s in doc.spans]
+def _doc_label(docs: Iterable[GoldDocument]) -> str:
+    labels = [s.stance or s.sentiment or "" for d in docs for s in d.spans]
     return Counter(labels).most_common(1)[0][0] if labels else ""
 
 
@@ -78,21 +78,26 @@ def split_by_document(
 ) -> tuple[list[GoldDocument], list[GoldDocument]]:
     """``(train, dev)``: about ``fraction`` of the documents of each stratum (documents
     grouped by their most common label) go to dev, at least one document when a stratum
-    has two or more; the spans of a document never sit on both sides."""
-    strata: dict[str, list[int]] = defaultdict(list)
+    has two or more. The spans of a document never sit on both sides, nor do documents
+    with the same text (one comment labelled for several targets, say)."""
+    groups: dict[str, list[int]] = defaultdict(list)
     for i, d in enumerate(docs):
-        strata[_doc_label(d)].append(i)
+        groups[" ".join(d.text.split()).lower()].append(i)
+    strata: dict[str, list[list[int]]] = defaultdict(list)
+    for members in groups.values():
+        label = _doc_label(docs[i] for i in members)
+        strata[label].append(members)
     rng = random.Random(seed)
     dev_idx: set[int] = set()
     for key in sorted(strata):
-        idx = strata[key]
-        rng.shuffle(idx)
-        k = round(len(idx) * fraction)
-        if k == 0 and len(idx) >= 2 and rng.random() < len(idx) * fraction:
+        grp = strata[key]
+        rng.shuffle(grp)
+        k = round(len(grp) * fraction)
+        if k == 0 and len(grp) >= 2 and rng.random() < len(grp) * fraction:
             k = 1
-        dev_idx.update(idx[:k])
-    if not dev_idx and len(docs) >= 2:
-        dev_idx.add(rng.randrange(len(docs)))
+        dev_idx.update(i for members in grp[:k] for i in members)
+    if not dev_idx and len(groups) >= 2:
+        dev_idx.update(rng.choice(sorted(groups.values())))
     train = [d for i, d in enumerate(docs) if i not in dev_idx]
     dev = [d for i, d in enumerate(docs) if i in dev_idx]
     return train, dev
