@@ -82,6 +82,8 @@ class StanceAnalyzer:
             Azerbaijan (:data:`stancekit.targets.DEFAULT_TARGETS`).
         batch_size: pairs per model forward pass.
         device: ``"cpu"``, ``"cuda"``...; None picks CUDA when present.
+        quantize: dynamic int8 linear layers (CPU only): faster, slightly different
+            probabilities (accuracy change on the dev sets in ``benchmarks/README.md``).
     """
 
     def __init__(
@@ -91,14 +93,17 @@ class StanceAnalyzer:
         *,
         batch_size: int = 64,
         device: str | None = None,
+        quantize: bool = False,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
         if isinstance(model, StanceModel):
-            self.model = model
+            self.model = model.quantize() if quantize else model
         else:
             self.model = StanceModel.load(
-                default_model_path() if model is None else Path(model), device=device
+                default_model_path() if model is None else Path(model),
+                device=device,
+                quantize=quantize,
             )
         self.targets = as_targets(targets)
         self.batch_size = batch_size

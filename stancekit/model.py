@@ -20,9 +20,10 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +226,14 @@ class StanceModel:
         self.model.eval()
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> StanceModel:
+    def load(
+        cls, path: str | os.PathLike[str], *, device: str | None = None, quantize: bool = False
+    ) -> StanceModel:
         """Load a model folder: ``config.json``, ``model.safetensors``, tokenizer files and
-        ``stancekit.json``. Nothing is downloaded; pickled weights are never loaded."""
+        ``stancekit.json``. Nothing is downloaded; pickled weights are never loaded.
+
+        ``quantize=True`` converts the linear layers to dynamic int8 (CPU only): faster on
+        CPUs, slightly different probabilities (see ``benchmarks/README.md``)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         folder = Path(path)
@@ -270,7 +276,26 @@ class StanceModel:
         tokenizer = AutoTokenizer.from_pretrained(
             folder, local_files_only=True, trust_remote_code=False
         )
-        return cls(model, tokenizer, config, device=device)
+        sm = cls(model, tokenizer, config, device=device)
+        if quantize:
+            sm.quantize()
+        return sm
+
+    def quantize(self) -> StanceModel:
+        """Convert the linear layers to dynamic int8 in place (CPU only); returns self."""
+        if self.device.type != "cpu":
+            raise ValueError(
+                f"quantize=True works on the CPU only, but the model is on {self.device}; "
+                "load it with device='cpu' or drop quantize"
+            )
+        with warnings.catch_warnings():  # torch marks its eager int8 API as deprecated
+            warnings.simplefilter("ignore")
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self.model.eval()
+        self.config = replace(self.config, extra={**self.config.extra, "quantized": "int8"})
+        return self
 
     @classmethod
     def from_encoder(
@@ -309,6 +334,12 @@ class StanceModel:
         ``extra_files`` maps file names to text written into the folder before the rename
         (a model card, metrics), so the folder never appears without them."""
         out = Path(path)
+        if self.config.extra.get("quantized"):
+            raise ValueError(
+                f"cannot save a quantized model to {str(out)!r}: int8 weights are an "
+                "inference-time conversion; save the model before quantize(), or load the "
+                "folder with quantize=True"
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         tmp.chmod(0o755)
@@ -378,8 +409,9 @@ class StanceModel:
     def predict(self, pairs: Sequence[PairInput], *, batch_size: int = 64) -> Scores:
         """Stance and sentiment probabilities for each pair (deterministic, batched).
 
-        Windows are sorted by length and padded per batch; a pair whose sentence does not
-        fit ``max_length`` tokens is scored in overlapping windows and flagged ``windowed``.
+        Identical pairs are scored once. Windows are sorted by length and padded per batch;
+        a pair whose sentence does not fit ``max_length`` tokens is scored in overlapping
+        windows and flagged ``windowed``.
         """
         n_st = len(self.config.stance_labels)
         n = len(pairs)
@@ -390,6 +422,18 @@ class StanceModel:
                 self.config.stance_labels,
                 self.config.sentiment_labels,
                 np.zeros(0, dtype=bool),
+            )
+        unique = list(dict.fromkeys(pairs))
+        if len(unique) < n:  # identical inputs (wire copies, repeated sentences): score once
+            s = self.predict(unique, batch_size=batch_size)
+            where = {p: i for i, p in enumerate(unique)}
+            idx = np.array([where[p] for p in pairs])
+            return Scores(
+                s.stance[idx],
+                s.sentiment[idx],
+                s.stance_labels,
+                s.sentiment_labels,
+                s.windowed[idx],
             )
         batch_enc = self.encode(pairs)
         ids: list[list[int]] = batch_enc["input_ids"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -122,3 +123,36 @@ def test_an_enormous_holder_name_is_cut_not_a_crash(tiny_model: StanceModel) -> 
     pair = PairInput("The CSTO met again in Moscow on Monday.", junk, "CSTO", None, (4, 8))
     scores = tiny_model.predict([pair, PAIRS[0]])
     assert scores.stance.shape == (2, 3)
+
+
+def test_identical_pairs_are_scored_once_with_identical_results(
+    tiny_model: StanceModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20))
+    b = PairInput("Baku blamed Yerevan.", None, "Yerevan")
+    encoded: list[int] = []
+    real = StanceModel.encode
+
+    def counting(self: StanceModel, pairs: Any) -> Any:
+        encoded.append(len(pairs))
+        return real(self, pairs)
+
+    monkeypatch.setattr(StanceModel, "encode", counting)
+    scores = tiny_model.predict([a, b, a, a])
+    assert encoded == [2]
+    np.testing.assert_array_equal(scores.stance[0], scores.stance[2])
+    single = tiny_model.predict([b])
+    np.testing.assert_allclose(scores.stance[1], single.stance[0], atol=1e-6)
+
+
+def test_quantized_model_stays_close_and_refuses_to_be_saved(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    plain = StanceModel.load(tiny_model_dir, device="cpu")
+    q = StanceModel.load(tiny_model_dir, device="cpu", quantize=True)
+    assert "quantized" in type(q.model.bert.encoder.layer[0].attention.self.query).__module__
+    a, b = plain.predict(PAIRS).stance, q.predict(PAIRS).stance
+    np.testing.assert_allclose(b.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.abs(a - b).max() < 0.05
+    with pytest.raises(ValueError, match="cannot save a quantized model"):
+        q.save(tmp_path / "q")

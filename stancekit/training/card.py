@@ -157,6 +157,38 @@ def _fmt(m: dict[str, Any]) -> str:
     return f"{m['value']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]"
 
 
+def _augmentation_lines(
+    config: RecipeConfig, counts: dict[str, int], info: dict[str, Any]
+) -> list[str]:
+    role = sum(n for k, n in counts.items() if k.endswith("+role"))
+    speech = sum(n for k, n in counts.items() if k.endswith("+speech"))
+    out: list[str] = []
+    if role or speech:
+        out += [
+            "Augmentation (`stancekit/training/augment.py`, seeded): "
+            f"{role} copies of DSA pairs whose holder mention (a PERSON entity that is the "
+            'subject of its clause) is replaced by a pronoun or role noun ("she", "the '
+            'lawmaker"), the first segment keeping the name, as the analyzer writes pairs '
+            f"found by coreference (fraction {config.augment_role_holders}); {speech} "
+            "text-voice pairs (NewsMTSC, IBM, GWSD, VAST) rewritten as a speaker's quote or "
+            "statement (`“…,” NAME said.` / `NAME said: “…”`) with the speaker as holder and "
+            f"the labels kept (fraction {config.augment_reported_speech}); speakers are "
+            "holder names of the training data or role nouns.",
+            "",
+        ]
+    weights = info.get("stance_class_weights")
+    if config.stance_class_weight_power and weights:
+        out += [
+            f"Stance loss weights per class (N / (K n_c))^{config.stance_class_weight_power}: "
+            + ", ".join(
+                f"{k} {w}" for k, w in zip(("favor", "against", "none"), weights, strict=True)
+            )
+            + ".",
+            "",
+        ]
+    return out
+
+
 def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
     """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
     info = metrics.get("training", {})
@@ -239,6 +271,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "only (holder = the author); the other sets train the stance head with the author "
         "as holder. The loss masks the head a pair has no label for. SNLI was not used.",
         "",
+        *_augmentation_lines(config, counts, info),
         f"Training: {info.get('global_step', '?')} steps of batch {config.batch_size} "
         f"(≈{info.get('trained_examples_seen', '?')} pairs seen, "
         f"{info.get('train_set_size', '?')} distinct), AdamW lr {config.learning_rate}, "
@@ -319,8 +352,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
             if weakest
             else "."
         ),
-        "- The sentiment head saw only author-voice pairs (NewsMTSC); its output for pairs "
-        "with a named holder is untested.",
+        "- The sentiment head was trained on NewsMTSC (author voice) and its reported-speech "
+        "copies only; its output for other named holders is less tested.",
         "- English news and debate text only; topics and actors outside 2010s US/EU "
         "politics are under-represented. Test splits of the source sets were not used; "
         "the numbers above are development numbers, not test results.",
