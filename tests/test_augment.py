@@ -82,5 +82,5 @@ def test_class_weights_balance_by_power() -> None:
 
 
 def test_recipe_rejects_out_of_range_augmentation() -> None:
-    with pytest.raises(RecipeError, match="augment_role_holders=1.5"):
+    with pytest.raises(RecipeError, match=r"augment_role_holders=1\.5"):
         RecipeConfig(datasets=(), augment_role_holders=1.5)
