@@ -290,7 +290,7 @@ class StanceModel:
             )
         with warnings.catch_warnings():  # torch marks its eager int8 API as deprecated
             warnings.simplefilter("ignore")
-            self.model = torch.ao.quantization.quantize_dynamic(
+            self.model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                 self.model, {torch.nn.Linear}, dtype=torch.qint8
             )
         self.model.eval()
