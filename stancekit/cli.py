@@ -135,6 +135,13 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.targets_file:
         targets.extend(load_targets(args.targets_file))
     targets.extend(Target(name) for name in args.target or [])
+    if args.engine == "ray":
+        return _analyze_ray(args, targets or list(DEFAULT_TARGETS))
+    if args.output or args.address:
+        raise ValueError(
+            "--output and --address go with --engine ray; the local engine writes to "
+            "standard output (e.g. --format csv > judgements.csv)"
+        )
     analyzer = StanceAnalyzer(model=args.model, targets=targets or DEFAULT_TARGETS)
     sources = _sources(args.paths)
     failures: list[DocumentResult | str] = []
@@ -165,6 +172,38 @@ def _analyze(args: argparse.Namespace) -> int:
     if failures:
         print(
             f"stancekit: {len(failures)} of {len(sources)} inputs skipped (see above)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _analyze_ray(args: argparse.Namespace, targets: list[Any]) -> int:
+    """``analyze --engine ray``: Parquet shards of judgement rows in ``--output``."""
+    from stancekit.distributed import analyze_files
+
+    if not args.output:
+        raise ValueError("--engine ray needs --output DIR, a new folder for the Parquet shards")
+    if args.summary or args.format != "table" or "-" in args.paths:
+        raise ValueError(
+            "--engine ray reads files and folders (not -) and writes judgement rows as "
+            "Parquet to --output; drop --summary/--format, or use --engine local for those"
+        )
+    run = analyze_files(
+        args.paths,
+        args.output,
+        address=args.address,
+        targets=targets,
+        model=args.model,
+        progress=not args.quiet,
+    )
+    for doc_id, error in run.failures:
+        print(f"stancekit: skipped {doc_id}: {error}", file=sys.stderr)
+    print(f"stancekit: wrote {run.n_rows} rows to {run.output}", file=sys.stderr)
+    if run.failures:
+        print(
+            f"stancekit: {len(run.failures)} inputs skipped (see above; "
+            "their rows in the output have 'error' set)",
             file=sys.stderr,
         )
         return 1
@@ -293,6 +332,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--summary", action="store_true", help="only the holder x target summary per document"
     )
     an.add_argument("--quiet", action="store_true", help="no progress bar")
+    an.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process; ray: Ray actors, locally or on a cluster "
+        "(needs stancekit[ray]; writes Parquet to --output)",
+    )
+    an.add_argument("--output", metavar="DIR", help="--engine ray: new folder for Parquet shards")
+    an.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--engine ray: the cluster to join (auto, ray://HEAD:10001); default: a local Ray",
+    )
     an.set_defaults(func=_analyze)
 
     ev = sub.add_parser("evaluate", help="evaluate a model on labelled spans (JSONL)")
