@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_TARGETS",
     "Actor",
+    "Corpus",
     "Document",
     "DocumentResult",
     "EvaluationReport",
@@ -53,6 +54,7 @@ from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
 if TYPE_CHECKING:
     from stancekit.actors import Actor
     from stancekit.analyzer import StanceAnalyzer
+    from stancekit.corpus import Corpus
     from stancekit.evaluation import EvaluationReport, compare, evaluate
     from stancekit.finetuning import FineTuneArgs, FineTuneResult, finetune
     from stancekit.model import ModelConfig, StanceModel
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Actor": "stancekit.actors",
     "StanceAnalyzer": "stancekit.analyzer",
+    "Corpus": "stancekit.corpus",
     "ModelConfig": "stancekit.model",
     "StanceModel": "stancekit.model",
     "DocumentResult": "stancekit.results",

@@ -309,6 +309,14 @@ def _finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from stancekit.corpus import report_main
+
+    return report_main(
+        args.paths, args.out, aliases=args.aliases, metadata=args.metadata, model=args.model
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -382,6 +390,16 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--bootstrap", type=int, default=1000)
     cp.add_argument("--seed", type=int, default=0)
     cp.set_defaults(func=_compare)
+
+    rp = sub.add_parser("report", help="HTML report of a corpus (results or articles)")
+    rp.add_argument(
+        "paths", nargs="+", help="analyze --format jsonl/json output, Parquet, or .txt articles"
+    )
+    rp.add_argument("--out", required=True, metavar="DIR", help="folder for index.html")
+    rp.add_argument("--aliases", metavar="FILE", help="alias table (TOML or CSV)")
+    rp.add_argument("--metadata", metavar="CSV", help="document metadata keyed by id")
+    rp.add_argument("--model", metavar="DIR", help="model for .txt articles (default: shipped)")
+    rp.set_defaults(func=_report)
 
     ft = sub.add_parser("finetune", help="fine-tune a model on your labelled spans (JSONL)")
     ft.add_argument("train", help="labelled-spans JSONL file to train on")

@@ -239,3 +239,20 @@ def test_finetune_with_a_bad_setting_is_a_usage_error(
     code = main(["finetune", str(train), "--lr", "-1", "--out", str(tmp_path / "m")])
     assert code == 2
     assert "learning_rate=-1.0 must be a positive number" in capsys.readouterr().err
+
+
+def test_report_writes_an_offline_html_report_from_analyze_output(
+    tmp_path: Path, tiny_model_dir: Path, seed_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "seed.txt"
+    article.write_text(seed_text, encoding="utf-8")
+    code = main(
+        ["analyze", str(article), "--model", str(tiny_model_dir), "--format", "jsonl", "--quiet"]
+    )
+    results = tmp_path / "results.jsonl"
+    results.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert code == 0
+    out = tmp_path / "report"
+    assert main(["report", str(results), "--out", str(out)]) == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "Khachatrian" in html and "https://" not in html and "http://" not in html

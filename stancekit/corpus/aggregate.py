@@ -1,0 +1,231 @@
+"""Corpus tables: actor x target, over time, by outlet, and the top evidence sentences.
+
+Every function takes the corpus's judgement rows (:meth:`Corpus.to_dataframe`) and returns
+a DataFrame. Rows are first reduced to one per (document, sentence, holder, target), so
+means, shares and bootstrap intervals are over *sentences*:
+
+- ``p_favor`` ... ``p_negative``: mean probabilities over the sentences;
+- ``share_favor`` / ``share_against``: the share of sentences whose label is favor/against;
+- ``stance`` / ``sentiment``: the label with the highest mean probability;
+- ``net``: ``p_favor - p_against`` (from -1, all against, to +1, all favor);
+- ``favor_ci_low`` ... ``net_ci_high``: 95% percentile bootstrap intervals of the means,
+  resampling sentences (:func:`stancekit.evaluation.metrics.bootstrap_ci`); each contains
+  its estimate. With ``n_bootstrap=0`` they are NaN.
+
+Example:
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"document_id": ["d", "d"], "sentence_index": [0, 1],
+    ...     "holder": ["Zas", "Zas"], "target": ["CSTO", "CSTO"],
+    ...     "p_favor": [0.8, 0.6], "p_against": [0.1, 0.2], "p_none": [0.1, 0.2]})
+    >>> table = actor_target(rows, n_bootstrap=50)
+    >>> cols = ["holder", "n_sentences", "p_favor", "share_favor", "stance"]
+    >>> table[cols].round(2).to_dict("records")
+    [{'holder': 'Zas', 'n_sentences': 2, 'p_favor': 0.7, 'share_favor': 1.0, 'stance': 'favor'}]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stancekit.evaluation.metrics import bootstrap_ci
+
+__all__ = [
+    "FREQUENCIES",
+    "SENTIMENT_COLUMNS",
+    "STANCE_COLUMNS",
+    "actor_target",
+    "by_outlet",
+    "evidence",
+    "over_time",
+    "sentence_rows",
+]
+
+STANCE_COLUMNS = ("p_favor", "p_against", "p_none")
+SENTIMENT_COLUMNS = ("p_positive", "p_neutral", "p_negative")
+#: ``over_time`` frequencies: day, week (Monday to Sunday), calendar month.
+FREQUENCIES = {"D": "D", "W": "W-SUN", "M": "M"}
+_KEYS = ["document_id", "sentence_index", "holder", "target"]
+_STAT_COLUMNS = [
+    *("n_sentences", "n_documents", *STANCE_COLUMNS, *SENTIMENT_COLUMNS),
+    *("share_favor", "share_against", "stance", "sentiment", "net"),
+    *("favor_ci_low", "favor_ci_high", "against_ci_low", "against_ci_high"),
+    *("net_ci_low", "net_ci_high"),
+]
+
+
+def sentence_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (document, sentence, holder, target): probabilities averaged, the other
+    columns taken from the first judgement."""
+    probs = [c for c in (*STANCE_COLUMNS, *SENTIMENT_COLUMNS) if c in rows.columns]
+    if rows.empty or not rows.duplicated(_KEYS).any():
+        return rows.reset_index(drop=True)
+    others = [c for c in rows.columns if c not in probs and c not in _KEYS]
+    agg: dict[str, Any] = {c: "mean" for c in probs}
+    agg.update(dict.fromkeys(others, "first"))
+    out = rows.groupby(_KEYS, sort=False, dropna=False).agg(agg).reset_index()
+    return out[list(rows.columns)]
+
+
+def _ci(values: np.ndarray, estimate: float, n_bootstrap: int, seed: int) -> tuple[float, float]:
+    """Bootstrap interval of the mean of ``values``, widened to contain ``estimate``."""
+    if n_bootstrap == 0 or math.isnan(estimate):
+        return math.nan, math.nan
+    if np.ptp(values) == 0:  # one sentence, or all alike: every resample gives the same
+        return estimate, estimate
+    lo, hi = bootstrap_ci(
+        lambda t, _p: float(t.mean()), values, values, n_bootstrap=n_bootstrap, seed=seed
+    )
+    return min(lo, estimate), max(hi, estimate)
+
+
+def _label(means: dict[str, float], columns: Sequence[str]) -> str | None:
+    present = {c: means[c] for c in columns if not math.isnan(means.get(c, math.nan))}
+    return max(present, key=present.__getitem__)[2:] if present else None
+
+
+def _stats(group: pd.DataFrame, n_bootstrap: int, seed: int) -> dict[str, Any]:
+    means = {
+        c: float(group[c].mean()) if c in group.columns else math.nan
+        for c in (*STANCE_COLUMNS, *SENTIMENT_COLUMNS)
+    }
+    stance = group[list(STANCE_COLUMNS)].to_numpy(dtype=float)
+    labels = stance.argmax(axis=1)
+    favor, against = stance[:, 0], stance[:, 1]
+    net = favor - against
+    row: dict[str, Any] = {
+        "n_sentences": len(group),
+        "n_documents": group["document_id"].nunique(),
+        **means,
+        "share_favor": float(np.mean(labels == 0)),
+        "share_against": float(np.mean(labels == 1)),
+        "stance": _label(means, STANCE_COLUMNS),
+        "sentiment": _label(means, SENTIMENT_COLUMNS),
+        "net": means["p_favor"] - means["p_against"],
+    }
+    for name, values in (("favor", favor), ("against", against), ("net", net)):
+        estimate = row["net"] if name == "net" else means[f"p_{name}"]
+        row[f"{name}_ci_low"], row[f"{name}_ci_high"] = _ci(values, estimate, n_bootstrap, seed)
+    return row
+
+
+def _check_bootstrap(func: str, n_bootstrap: int) -> None:
+    if not isinstance(n_bootstrap, int) or n_bootstrap < 0:
+        raise ValueError(
+            f"The 'n_bootstrap' parameter of {func} must be an int >= 0 (0: no intervals). "
+            f"Got {n_bootstrap!r} instead."
+        )
+
+
+def _summarise(
+    rows: pd.DataFrame, keys: list[str], n_bootstrap: int, seed: int, min_sentences: int
+) -> pd.DataFrame:
+    rows = sentence_rows(rows)
+    records = []
+    if not rows.empty:
+        for values, group in rows.groupby(keys, sort=True, dropna=False):
+            if len(group) >= min_sentences:
+                record = dict(zip(keys, values, strict=True))
+                record.update(_stats(group, n_bootstrap, seed))
+                records.append(record)
+    return pd.DataFrame.from_records(records, columns=[*keys, *_STAT_COLUMNS])
+
+
+def actor_target(
+    rows: pd.DataFrame, *, n_bootstrap: int = 1000, seed: int = 0, min_sentences: int = 1
+) -> pd.DataFrame:
+    """Holder x target table (see the module docstring for the columns), most sentences
+    first. ``min_sentences`` drops pairs seen in fewer sentences."""
+    _check_bootstrap("actor_target", n_bootstrap)
+    table = _summarise(rows, ["holder", "target"], n_bootstrap, seed, min_sentences)
+    return table.sort_values(
+        ["n_sentences", "holder", "target"], ascending=[False, True, True], ignore_index=True
+    )
+
+
+def _filter(rows: pd.DataFrame, actor: str | None, target: str | None) -> pd.DataFrame:
+    if actor is not None:
+        rows = rows[rows["holder"] == actor]
+    if target is not None:
+        rows = rows[rows["target"] == target]
+    return rows
+
+
+def over_time(
+    rows: pd.DataFrame,
+    freq: str = "M",
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Holder x target per period: ``period`` is the first day of the day, week (Monday)
+    or month (``freq`` ``"D"``, ``"W"``, ``"M"``). Rows without a date are left out;
+    ``actor`` and ``target`` keep only that holder (canonical name) and target."""
+    if freq not in FREQUENCIES:
+        raise ValueError(
+            f"The 'freq' parameter of over_time must be one of {sorted(FREQUENCIES)} "
+            f"(day, week, month). Got {freq!r} instead."
+        )
+    _check_bootstrap("over_time", n_bootstrap)
+    rows = _filter(rows, actor, target)
+    rows = rows[rows["date"].notna()].copy()
+    rows["period"] = rows["date"].dt.to_period(FREQUENCIES[freq]).dt.start_time
+    return _summarise(rows, ["period", "holder", "target"], n_bootstrap, seed, 1)
+
+
+def by_outlet(
+    rows: pd.DataFrame,
+    *,
+    field: str = "outlet",
+    actor: str | None = None,
+    target: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Outlet x holder x target; documents without the ``field`` value count as
+    ``(unknown)``. The holder ``(author)`` is the outlet's own voice."""
+    if field not in rows.columns:
+        raise ValueError(
+            f"The 'field' parameter of by_outlet must name a column of document metadata. "
+            f"Got {field!r}, which the corpus lacks (columns: {', '.join(map(str, rows.columns))})"
+            ". Add it with Corpus.with_metadata(csv) or pass another field."
+        )
+    _check_bootstrap("by_outlet", n_bootstrap)
+    rows = _filter(rows, actor, target).copy()
+    rows[field] = rows[field].astype("object").where(rows[field].notna(), "(unknown)")
+    return _summarise(rows, [field, "holder", "target"], n_bootstrap, seed, 1)
+
+
+def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+    """The ``top`` most confident favor/against sentences of each holder x target.
+
+    Columns: ``holder``, ``target``, ``rank`` (1 = strongest), ``stance`` (the sentence's
+    label), ``strength`` (the larger of p_favor and p_against: sentences are ranked by it),
+    ``p_favor``, ``p_against``, ``document_id``,
+    ``sentence_index``, ``sentence_start``, ``sentence_end``, ``sentence``.
+    """
+    if not isinstance(top, int) or top < 1:
+        raise ValueError(f"The 'top' parameter of evidence must be an int >= 1. Got {top!r}.")
+    columns = [
+        *("holder", "target", "rank", "stance", "strength", "p_favor", "p_against"),
+        *("document_id", "sentence_index", "sentence_start", "sentence_end", "sentence"),
+    ]
+    rows = sentence_rows(rows)
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(
+        strength=rows[["p_favor", "p_against"]].max(axis=1),
+        stance=[STANCE_COLUMNS[i][2:] for i in rows[list(STANCE_COLUMNS)].to_numpy().argmax(1)],
+    )
+    rows = rows.sort_values(
+        ["holder", "target", "strength", "document_id", "sentence_index"],
+        ascending=[True, True, False, True, True],
+    )
+    rows["rank"] = rows.groupby(["holder", "target"]).cumcount() + 1
+    return rows[rows["rank"] <= top][columns].reset_index(drop=True)
