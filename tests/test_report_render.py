@@ -1,0 +1,28 @@
+"""The seed article's HTML report renders in a real headless browser (Chromium): not
+blank, no console errors, sections and inline figures present, evidence offsets exact.
+Skipped where no Chromium is installed (``apt-get install chromium``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from check_report_render import check_report, find_browser  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium on this machine")
+def test_seed_report_renders_in_headless_chromium(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from stancekit.corpus import report_main
+
+    out = tmp_path / "report"
+    assert report_main([str(SEED)], str(out), model=str(tiny_model_dir)) == 0
+    result = check_report(out, tmp_path / "render", browser=find_browser(), articles=[SEED])
+    assert result["ok"], result
