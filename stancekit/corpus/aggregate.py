@@ -203,7 +203,8 @@ def by_outlet(
 
 
 def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
-    """The ``top`` most confident favor/against sentences of each holder x target.
+    """The ``top`` sentences of each holder x target with the most favor/against evidence
+    (ranked by ``strength``; a pair whose sentences all read ``none`` still shows its best).
 
     Columns: ``holder``, ``target``, ``rank`` (1 = strongest), ``stance`` (the sentence's
     label), ``strength`` (the larger of p_favor and p_against: sentences are ranked by it),
