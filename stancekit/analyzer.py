@@ -11,24 +11,36 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
-from stancekit.document import Document
-from stancekit.model import Scores, StanceModel, default_model_path
+from stancekit.document import Document, Mention
+from stancekit.errors import DocumentTooLargeError
+from stancekit.model import PairInput, Scores, StanceModel, default_model_path
 from stancekit.pairs import Pair, PairRequest, build_pairs, request_pairs
-from stancekit.results import DocumentResult, Judgement
-from stancekit.segment import Parsed, document_id, parse_many
+from stancekit.results import BatchSummary, DocumentResult, Judgement
+from stancekit.screening import DEFAULT_MAX_CHARS, check_size, mask_surrogates, screen
+from stancekit.segment import MAX_CHUNK, Parsed, document_id, parse_many
 from stancekit.targets import Target, TargetIndex, as_targets
 
-__all__ = ["DocumentInput", "StanceAnalyzer"]
+__all__ = ["DEFAULT_SLOW_S", "DocumentInput", "StanceAnalyzer"]
 
 #: What ``analyze_many`` accepts per item: a text, a Document, an ``(id, text)`` pair, or a
 #: mapping with ``text`` and optional ``id`` / ``meta``.
 DocumentInput = str | Document | tuple[str, str] | Mapping[str, Any]
+#: ``analyze_many``'s default ``slow_s``: documents estimated to take longer are flagged.
+DEFAULT_SLOW_S = 60.0
+
+
+def _decode_hint(value: object) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "; decode bytes first, e.g. data.decode('utf-8', errors='replace')"
+    return ""
 
 
 def _to_item(item: object, position: int) -> tuple[str, str, Mapping[str, Any]]:
@@ -40,20 +52,23 @@ def _to_item(item: object, position: int) -> tuple[str, str, Mapping[str, Any]]:
     if isinstance(item, tuple) and len(item) == 2:
         id_, text = item
         if not isinstance(text, str):
-            raise TypeError(f"item {position}: text must be str, got {type(text).__name__}")
+            raise TypeError(
+                f"item {position}: text must be str, got {type(text).__name__}" + _decode_hint(text)
+            )
         return str(id_), text, {}
     if isinstance(item, Mapping):
         text = item.get("text")
         if not isinstance(text, str):
             raise TypeError(
                 f"item {position}: mapping needs a str 'text' field, got {type(text).__name__}"
+                + _decode_hint(text)
             )
         id_ = item.get("id")
         meta = item.get("meta") or {k: v for k, v in item.items() if k not in ("id", "text")}
         return (str(id_) if id_ is not None else document_id(text)), text, meta
     raise TypeError(
         f"item {position}: expected str, Document, (id, text) or a mapping with 'text'; "
-        f"got {type(item).__name__}"
+        f"got {type(item).__name__}" + _decode_hint(item)
     )
 
 
@@ -84,6 +99,14 @@ class StanceAnalyzer:
         device: ``"cpu"``, ``"cuda"``...; None picks CUDA when present.
         quantize: dynamic int8 linear layers (CPU only): faster, slightly different
             probabilities (accuracy change on the dev sets in ``benchmarks/README.md``).
+        max_chars: documents longer than this many characters are refused
+            (:class:`~stancekit.errors.DocumentTooLargeError`; an error result in
+            :meth:`analyze_many`) instead of exhausting memory; None: no limit.
+        allow_pickle: let :meth:`StanceModel.load` read pickle weights (``.bin``); only
+            for model folders you trust (see :meth:`StanceModel.load`).
+
+    Every document is screened first (:mod:`stancekit.screening`): markup, a language other
+    than English, surrogate code points and cut lines become ``DocumentResult.flags``.
     """
 
     def __init__(
@@ -94,9 +117,17 @@ class StanceAnalyzer:
         batch_size: int = 64,
         device: str | None = None,
         quantize: bool = False,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        allow_pickle: bool = False,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
+        if max_chars is not None and (
+            not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1
+        ):
+            raise ValueError(
+                f"'max_chars' must be a positive int or None (no limit), got {max_chars!r}"
+            )
         if isinstance(model, StanceModel):
             self.model = model.quantize() if quantize else model
         else:
@@ -104,9 +135,11 @@ class StanceAnalyzer:
                 default_model_path() if model is None else Path(model),
                 device=device,
                 quantize=quantize,
+                allow_pickle=allow_pickle,
             )
         self.targets = as_targets(targets)
         self.batch_size = batch_size
+        self.max_chars = max_chars
         self._index = TargetIndex(self.targets)
 
     def analyze(
@@ -116,8 +149,15 @@ class StanceAnalyzer:
         id: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> DocumentResult:
-        """Analyse one article (a str or a :class:`Document`); empty text gives no judgements."""
-        parsed = next(parse_many([_single_item(text, id, meta)]))
+        """Analyse one article (a str or a :class:`Document`); empty text gives no judgements.
+
+        Raises:
+            TypeError: ``text`` is neither a str nor a Document (bytes: decode them first).
+            DocumentTooLargeError: the text is longer than ``max_chars``.
+        """
+        item = _single_item(text, id, meta)
+        check_size(item[1], self.max_chars, id=item[0])
+        parsed = next(parse_many([item]))
         return self._judge([parsed])[0]
 
     def analyze_many(
@@ -126,14 +166,28 @@ class StanceAnalyzer:
         *,
         batch_size: int = 16,
         progress: bool = True,
+        slow_s: float | None = DEFAULT_SLOW_S,
+        summary: BatchSummary | None = None,
     ) -> Iterator[DocumentResult]:
         """Analyse many articles, streaming: ``batch_size`` documents are in memory at a time.
 
-        A document that cannot be analysed (wrong type, failure inside the pipeline) yields
-        a :class:`DocumentResult` with ``error`` set and no judgements; the batch goes on.
+        A document that cannot be analysed (wrong type, over ``max_chars``, failure inside
+        the pipeline) yields a :class:`DocumentResult` with ``error`` set and no judgements;
+        the batch goes on. A document whose id an earlier one had is analysed and flagged
+        ``duplicate_id``. ``summary``, when given, counts every result as it is yielded
+        (analysed, skipped and why, flags).
+
+        ``slow_s`` flags documents estimated to take longer than that many seconds
+        (``slow``; None: never). Documents are processed in batches, so a document's time
+        is estimated: its own actor analysis plus its share (by characters) of the parse
+        and its share (by pairs) of the model call. There is no hard per-document timeout:
+        one process cannot interrupt spaCy or the model safely; ``max_chars`` bounds the
+        work per document instead.
         """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
+        if slow_s is not None and not (isinstance(slow_s, (int, float)) and slow_s > 0):
+            raise ValueError(f"'slow_s' must be a positive number or None, got {slow_s!r}")
         total = len(items) if isinstance(items, Sequence) else None
         it: Iterable[DocumentInput] = items
         bar = None
@@ -141,10 +195,16 @@ class StanceAnalyzer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, unit="doc", desc="stancekit", dynamic_ncols=True)
+        seen: set[str] = set()
         try:
             source = iter(enumerate(it))
             while chunk := list(islice(source, batch_size)):
-                for result in self._analyze_chunk(chunk):
+                for result in self._analyze_chunk(chunk, slow_s):
+                    if result.document.id in seen:
+                        result = replace(result, flags=(*result.flags, "duplicate_id"))
+                    seen.add(result.document.id)
+                    if summary is not None:
+                        summary.add(result)
                     if bar is not None:
                         bar.update(1)
                     yield result
@@ -152,24 +212,37 @@ class StanceAnalyzer:
             if bar is not None:
                 bar.close()
 
-    def _analyze_chunk(self, chunk: list[tuple[int, DocumentInput]]) -> list[DocumentResult]:
+    def _analyze_chunk(
+        self, chunk: list[tuple[int, DocumentInput]], slow_s: float | None
+    ) -> list[DocumentResult]:
         slots: list[DocumentResult | None] = [None] * len(chunk)
         good: list[tuple[int, tuple[str, str, Mapping[str, Any]]]] = []
         for k, (pos, raw) in enumerate(chunk):
             try:
-                good.append((k, _to_item(raw, pos)))
+                item = _to_item(raw, pos)
             except TypeError as exc:
                 slots[k] = self._failed(f"item-{pos}", "", exc)
+                continue
+            try:
+                check_size(item[1], self.max_chars, id=item[0])
+            except DocumentTooLargeError as exc:
+                slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
+                continue
+            good.append((k, item))
         try:
+            t0 = time.perf_counter()
             parsed = list(parse_many([g for _, g in good]))
-            results = self._judge(parsed)
+            results = self._judge(parsed, parse_s=time.perf_counter() - t0, slow_s=slow_s)
             for (k, _), res in zip(good, results, strict=True):
                 slots[k] = res
         except Exception:
             # something in the batch broke: retry one by one so only the culprit fails
             for k, item in good:
                 try:
-                    slots[k] = self._judge(list(parse_many([item])))[0]
+                    t0 = time.perf_counter()
+                    parsed = list(parse_many([item]))
+                    parse_s = time.perf_counter() - t0
+                    slots[k] = self._judge(parsed, parse_s=parse_s, slow_s=slow_s)[0]
                 except Exception as exc:
                     slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
         return [s for s in slots if s is not None]
@@ -193,7 +266,8 @@ class StanceAnalyzer:
         """Judge caller-chosen (unit, holder, target) requests in one document, e.g. gold
         spans. The whole document is the context: holders are resolved by name against its
         actors (so a holder named in another sentence is found), targets by name — an
-        analyzer target of that name brings its aliases. One judgement per request, in order.
+        analyzer target of that name brings its aliases. One judgement per request, in order;
+        a request whose target is not mentioned in its unit is flagged ``no_target_mention``.
         """
         id_, text_, meta_ = _single_item(text, id, None)
         doc = Document(id=id_, text=text_, meta=meta_)
@@ -206,25 +280,30 @@ class StanceAnalyzer:
         batch_size: int = 32,
     ) -> Iterator[tuple[Judgement, ...]]:
         """:meth:`judge` for many documents, streaming: ``batch_size`` documents are parsed
-        together and scored in one model call. Yields one tuple per item, in order."""
+        together and scored in one model call. Yields one tuple per item, in order.
+
+        Raises :class:`DocumentTooLargeError` for a document over ``max_chars``."""
         source = iter(items)
         known = {t.name: t for t in self.targets}
         while chunk := list(islice(source, batch_size)):
+            for d, _ in chunk:
+                check_size(d.text, self.max_chars, id=d.id)
             parsed = parse_many([(d.id, d.text, d.meta) for d, _ in chunk])
             per_doc: list[tuple[str, list[Pair]]] = []
             for p, (_, requests) in zip(parsed, chunk, strict=True):
                 targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
                 index = TargetIndex(list(targets.values()))
                 pairs = request_pairs(p.document, find_actors(p), list(requests), targets, index)
-                per_doc.append((p.document.id, pairs))
+                per_doc.append((p.document.id, [_within_unit(pair) for pair in pairs]))
             all_pairs = [pair for _, pairs in per_doc for pair in pairs]
-            scores = self.model.predict(
-                [p.model_input() for p in all_pairs], batch_size=self.batch_size
-            )
+            scores = self._predict(all_pairs)
             row = 0
             for doc_id, pairs in per_doc:
                 yield tuple(self._judgements(doc_id, pairs, scores, row))
                 row += len(pairs)
+
+    def _predict(self, pairs: list[Pair]) -> Scores:
+        return self.model.predict([_model_input(p) for p in pairs], batch_size=self.batch_size)
 
     def _judgements(
         self, doc_id: str, pairs: list[Pair], scores: Scores, row: int
@@ -235,6 +314,9 @@ class StanceAnalyzer:
         for k, pair in enumerate(pairs, start=row):
             st = dict(zip(st_labels, map(float, scores.stance[k]), strict=True))
             se = dict(zip(se_labels, map(float, scores.sentiment[k]), strict=True))
+            flags: tuple[str, ...] = ("windowed",) if scores.windowed[k] else ()
+            if pair.target_mention is None:
+                flags += ("no_target_mention",)
             out.append(
                 Judgement(
                     document_id=doc_id,
@@ -248,30 +330,74 @@ class StanceAnalyzer:
                     holder_mention=pair.holder_mention,
                     target_mention=pair.target_mention,
                     attribution=pair.attribution,
-                    flags=("windowed",) if scores.windowed[k] else (),
+                    flags=flags,
                 )
             )
         return out
 
-    def _judge(self, parsed: list[Parsed]) -> list[DocumentResult]:
+    def _judge(
+        self, parsed: list[Parsed], *, parse_s: float = 0.0, slow_s: float | None = None
+    ) -> list[DocumentResult]:
         """Actors, pairs and one model call for the whole chunk of documents."""
-        per_doc: list[tuple[Parsed, ActorAnalysis, list[Pair]]] = []
+        per_doc: list[tuple[Parsed, ActorAnalysis, list[Pair], float]] = []
         for p in parsed:
+            t0 = time.perf_counter()
             actors = find_actors(p)
-            per_doc.append((p, actors, build_pairs(p.document, actors, self._index)))
-        all_pairs = [pair for _, _, pairs in per_doc for pair in pairs]
-        scores = self.model.predict(
-            [p.model_input() for p in all_pairs], batch_size=self.batch_size
-        )
+            pairs = [_within_unit(pair) for pair in build_pairs(p.document, actors, self._index)]
+            per_doc.append((p, actors, pairs, time.perf_counter() - t0))
+        all_pairs = [pair for _, _, pairs, _ in per_doc for pair in pairs]
+        t0 = time.perf_counter()
+        scores = self._predict(all_pairs)
+        model_s = time.perf_counter() - t0
+        n_chars = max(1, sum(len(p.document.text) for p in parsed))
         results = []
         row = 0
-        for p, actors, pairs in per_doc:
+        for p, actors, pairs, own_s in per_doc:
             judgements = self._judgements(p.document.id, pairs, scores, row)
             row += len(pairs)
-            flags = () if p.document.sentences else ("empty",)
+            doc = p.document
+            flags = screen(doc.text, max_line=MAX_CHUNK)
+            if not doc.sentences:
+                flags += ("empty",)
+            elif not pairs:
+                flags += ("no_target_mention",)
+            spent = own_s + parse_s * len(doc.text) / n_chars
+            spent += model_s * len(pairs) / max(1, len(all_pairs))
+            if slow_s is not None and spent > slow_s:
+                flags += ("slow",)
             results.append(
-                DocumentResult(
-                    p.document, self.targets, actors.actors, tuple(judgements), flags=flags
-                )
+                DocumentResult(doc, self.targets, actors.actors, tuple(judgements), flags=flags)
             )
         return results
+
+
+def _within_unit(pair: Pair) -> Pair:
+    """``pair`` without a holder or target mention that is not inside its unit.
+
+    The actor stage finds known names again anywhere in the text, so on rare inputs (long
+    lines without full stops) a name can straddle a sentence boundary; as evidence it would
+    point outside the judged sentence, and the model could not mark it."""
+    unit = pair.sentence
+
+    def inside(m: Mention | None) -> bool:
+        return m is None or unit.start <= m.start <= m.end <= unit.end
+
+    if inside(pair.holder_mention) and inside(pair.target_mention):
+        return pair
+    return replace(
+        pair,
+        holder_mention=pair.holder_mention if inside(pair.holder_mention) else None,
+        target_mention=pair.target_mention if inside(pair.target_mention) else None,
+    )
+
+
+def _model_input(pair: Pair) -> PairInput:
+    """The pair's model input, with surrogate code points read as U+FFFD (the tokenizer
+    cannot encode them; the length, and so the mention spans, stay the same)."""
+    pi = pair.model_input()
+    return replace(
+        pi,
+        sentence=mask_surrogates(pi.sentence),
+        holder=None if pi.holder is None else mask_surrogates(pi.holder),
+        target=mask_surrogates(pi.target),
+    )

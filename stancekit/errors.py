@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 __all__ = [
+    "DocumentTooLargeError",
     "ModelConfigError",
     "ModelNotFoundError",
     "SpansFormatError",
     "StancekitError",
     "TargetsFileError",
+    "UnsafeModelWarning",
 ]
 
 
@@ -29,3 +31,11 @@ class TargetsFileError(StancekitError, ValueError):
 
 class SpansFormatError(StancekitError, ValueError):
     """A labelled-spans file, DataFrame or Dataset has a bad document or span."""
+
+
+class DocumentTooLargeError(StancekitError, ValueError):
+    """A document is longer than the analyzer's ``max_chars`` and was not analysed."""
+
+
+class UnsafeModelWarning(UserWarning):
+    """A model was loaded in a way that can run code from its folder (``allow_pickle=True``)."""

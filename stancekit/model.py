@@ -23,14 +23,21 @@ import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from stancekit.errors import ModelConfigError, ModelNotFoundError
+from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
+from stancekit.modelconfig import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    ModelConfig,
+    PairInput,
+    Template,
+)
 
 __all__ = [
     "CONFIG_NAME",
@@ -42,9 +49,8 @@ __all__ = [
     "default_model_path",
 ]
 
-CONFIG_NAME = "stancekit.json"
-WEIGHTS_NAME = "model.safetensors"
-FORMAT_VERSION = 1
+#: The only pickle weights file ``StanceModel.load(..., allow_pickle=True)`` reads.
+PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 
 
@@ -59,124 +65,6 @@ def default_model_path() -> Path:
         if (cand / CONFIG_NAME).exists():
             return cand
     return here.parent / "models" / "stancekit-minilm"
-
-
-@dataclass(frozen=True)
-class PairInput:
-    """One question for the model: the stance of ``holder`` toward ``target`` in ``sentence``.
-
-    ``holder`` is None for the text's own voice. Spans are character offsets *within the
-    sentence* of a mention of the holder / target, or None when it is not named there.
-    """
-
-    sentence: str
-    holder: str | None
-    target: str
-    holder_span: tuple[int, int] | None = None
-    target_span: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True)
-class Template:
-    """How a :class:`PairInput` becomes the model's two input segments.
-
-    ``first`` is formatted with ``holder`` and ``target`` names (``author`` stands in for a
-    missing holder); the sentence is the second segment, with the holder and target
-    mentions wrapped in their markers.
-    """
-
-    first: str = "{holder} → {target}"
-    author: str = "the author"
-    holder_markers: tuple[str, str] = ("<h>", "</h>")
-    target_markers: tuple[str, str] = ("<t>", "</t>")
-
-    def format(self, pair: PairInput) -> tuple[str, str]:
-        """The ``(text, text_pair)`` strings for ``pair``."""
-        first = self.first.format(holder=pair.holder or self.author, target=pair.target)
-        marks: list[tuple[int, int, tuple[str, str]]] = []
-        if pair.target_span is not None:
-            marks.append((*pair.target_span, self.target_markers))
-        hs = pair.holder_span
-        ts = pair.target_span
-        if hs is not None and (ts is None or hs[1] <= ts[0] or hs[0] >= ts[1]):
-            marks.append((*hs, self.holder_markers))
-        text = pair.sentence
-        for start, end, (open_, close) in sorted(marks, reverse=True):
-            if not 0 <= start <= end <= len(text):
-                raise ValueError(
-                    f"mention span ({start}, {end}) is outside the sentence of length {len(text)}"
-                )
-            text = f"{text[:start]}{open_} {text[start:end]} {close}{text[end:]}"
-        return first, text
-
-    def to_dict(self) -> dict[str, Any]:
-        """The template as a plain dict (as stored in ``stancekit.json``)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """The stancekit settings stored beside the weights in ``stancekit.json``."""
-
-    name: str = "stancekit-model"
-    version: str = "0.0.0"
-    stance_labels: tuple[str, ...] = ("favor", "against", "none")
-    sentiment_labels: tuple[str, ...] = ("positive", "neutral", "negative")
-    template: Template = field(default_factory=Template)
-    max_length: int = 128
-    window_stride: int = 48
-    temperature_stance: float = 1.0
-    temperature_sentiment: float = 1.0
-    weights_sha256: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_labels(self) -> int:
-        """Total number of logits: stance labels then sentiment labels."""
-        return len(self.stance_labels) + len(self.sentiment_labels)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as written to ``stancekit.json``."""
-        d = asdict(self)
-        d["format_version"] = FORMAT_VERSION
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], *, source: str = "stancekit.json") -> ModelConfig:
-        """Validate and build a config; errors name the file and field."""
-        d = dict(d)
-        fv = d.pop("format_version", FORMAT_VERSION)
-        if fv != FORMAT_VERSION:
-            raise ModelConfigError(
-                f"{source}: format_version={fv!r} is not supported (expected {FORMAT_VERSION}); "
-                "upgrade stancekit or re-save the model"
-            )
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ModelConfigError(f"{source}: unknown fields {unknown}; known: {sorted(known)}")
-        try:
-            tmpl = d.pop("template", {})
-            fields: dict[str, Any] = {
-                k: tuple(v) if isinstance(v, list) else v for k, v in tmpl.items()
-            }
-            template = Template(**fields)
-            for key in ("stance_labels", "sentiment_labels"):
-                if key in d:
-                    d[key] = tuple(d[key])
-            cfg = cls(template=template, **d)
-        except TypeError as exc:
-            raise ModelConfigError(f"{source}: {exc}") from exc
-        for key in ("max_length", "window_stride"):
-            value = getattr(cfg, key)
-            if not isinstance(value, int) or value <= 0:
-                raise ModelConfigError(f"{source}: {key}={value!r} must be a positive integer")
-        if cfg.window_stride >= cfg.max_length:
-            raise ModelConfigError(
-                f"{source}: window_stride={cfg.window_stride} must be below "
-                f"max_length={cfg.max_length}"
-            )
-        return cfg
 
 
 @dataclass(frozen=True)
@@ -227,10 +115,25 @@ class StanceModel:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str], *, device: str | None = None, quantize: bool = False
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        device: str | None = None,
+        quantize: bool = False,
+        allow_pickle: bool = False,
     ) -> StanceModel:
         """Load a model folder: ``config.json``, ``model.safetensors``, tokenizer files and
-        ``stancekit.json``. Nothing is downloaded; pickled weights are never loaded.
+        ``stancekit.json``. Nothing is downloaded and ``trust_remote_code`` is never set.
+
+        ``stancekit.json`` is validated (:meth:`ModelConfig.from_dict`) and, when it records
+        ``weights_sha256``, the weights file must have that SHA-256.
+
+        Pickle weights (``.bin``, ``.pt``, ``.pth``, ``.pkl``, ``.ckpt``) can run arbitrary
+        code when loaded and are refused: a folder without ``model.safetensors`` fails with
+        :class:`ModelNotFoundError`. ``allow_pickle=True`` reads ``pytorch_model.bin`` instead
+        (through ``torch.load(weights_only=True)``, which narrows but does not remove the
+        risk) and warns (:class:`~stancekit.errors.UnsafeModelWarning`); use it only for a
+        folder you trust, then ``save()`` it to get safetensors.
 
         ``quantize=True`` converts the linear layers to dynamic int8 (CPU only): faster on
         CPUs, slightly different probabilities (see ``benchmarks/README.md``)."""
@@ -250,18 +153,12 @@ class StanceModel:
                 "(it needs stancekit.json beside config.json and model.safetensors)"
             )
         weights = folder / WEIGHTS_NAME
-        if not weights.exists():
-            pickles = [p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES]
-            hint = (
-                f" It holds pickle weights {pickles}, which can run arbitrary code when loaded "
-                "and are refused; convert them to safetensors in a trusted environment."
-                if pickles
-                else ""
-            )
-            raise ModelNotFoundError(f"{str(weights)!r} is missing.{hint}")
+        pickled = not weights.exists()
+        if pickled:
+            weights = _pickle_weights(folder, allow_pickle)
         try:
             raw = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise ModelConfigError(f"{cfg_path}: not valid JSON ({exc})") from exc
         config = ModelConfig.from_dict(raw, source=str(cfg_path))
         if config.weights_sha256 is not None and _sha256(weights) != config.weights_sha256:
@@ -271,7 +168,13 @@ class StanceModel:
             )
         with _quiet_transformers():
             model = AutoModelForSequenceClassification.from_pretrained(
-                folder, local_files_only=True, trust_remote_code=False, use_safetensors=True
+                folder, local_files_only=True, trust_remote_code=False, use_safetensors=not pickled
+            )
+        positions = getattr(model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and config.max_length > positions:
+            raise ModelConfigError(
+                f"{cfg_path}: max_length={config.max_length} is more than the encoder's "
+                f"max_position_embeddings={positions} (config.json); lower max_length"
             )
         tokenizer = AutoTokenizer.from_pretrained(
             folder, local_files_only=True, trust_remote_code=False
@@ -486,6 +389,35 @@ class StanceModel:
             if len(offsets) > limit:
                 out[i] = firsts[i][: offsets[limit - 1][1]]
         return out
+
+
+def _pickle_weights(folder: Path, allow_pickle: bool) -> Path:
+    """The pickle weights file to load from a folder without safetensors, with a loud
+    warning; or :class:`ModelNotFoundError` explaining why pickle weights are refused."""
+    missing = f"{str(folder / WEIGHTS_NAME)!r} is missing."
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+    if not pickles:
+        raise ModelNotFoundError(f"{missing} Copy the model's weights there or re-save it.")
+    if not allow_pickle:
+        raise ModelNotFoundError(
+            f"{missing} The folder holds pickle weights {pickles}, which can run arbitrary code "
+            "when loaded and are refused. Convert them to safetensors in a trusted environment "
+            "(StanceModel.load(DIR, allow_pickle=True).save(NEW_DIR)), or pass "
+            "allow_pickle=True only if you trust whoever made the folder."
+        )
+    if PICKLE_WEIGHTS_NAME not in pickles:
+        raise ModelNotFoundError(
+            f"{missing} allow_pickle=True reads {PICKLE_WEIGHTS_NAME!r} only, but the folder "
+            f"holds {pickles}; rename the weights file (sharded checkpoints are not supported)"
+        )
+    warnings.warn(
+        f"LOADING PICKLE WEIGHTS from {str(folder / PICKLE_WEIGHTS_NAME)!r} because "
+        "allow_pickle=True: a pickle can run arbitrary code on this machine. Do this only "
+        "for a model folder you trust, and save() it to get safetensors.",
+        UnsafeModelWarning,
+        stacklevel=3,
+    )
+    return folder / PICKLE_WEIGHTS_NAME
 
 
 @contextmanager

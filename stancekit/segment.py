@@ -23,6 +23,7 @@ from typing import Any
 
 from stancekit.document import Document, Sentence
 from stancekit.nlp import load_spacy
+from stancekit.screening import mask_surrogates
 
 __all__ = ["Parsed", "ParsedLine", "document_id", "line_spans", "make_document", "parse_many"]
 
@@ -63,15 +64,30 @@ def line_spans(text: str, max_chunk: int = MAX_CHUNK) -> list[tuple[int, int]]:
         while end > start and text[end - 1].isspace():
             end -= 1
         while end - start > max_chunk:
-            cut = text.rfind(" ", start + max_chunk // 2, start + max_chunk)
-            cut = cut if cut > start else start + max_chunk
-            spans.append((start, cut))
+            cut = _cut(text, start, max_chunk)
+            stop = cut
+            while stop > start and text[stop - 1].isspace():
+                stop -= 1
+            spans.append((start, stop))
             start = cut
             while start < end and text[start].isspace():
                 start += 1
         if end > start:
             spans.append((start, end))
     return spans
+
+
+def _cut(text: str, start: int, max_chunk: int) -> int:
+    """Where to cut a chunk of at most ``max_chunk`` characters from ``start``: the last
+    space (else any whitespace) in its second half, else hard at ``max_chunk``."""
+    low, high = start + max_chunk // 2, start + max_chunk
+    cut = text.rfind(" ", low, high)
+    if cut > start:
+        return cut
+    for i in range(high - 1, max(low, start + 1) - 1, -1):
+        if text[i].isspace():
+            return i
+    return high
 
 
 def _sentences_of_line(doc: Any, base: int, text: str) -> list[tuple[int, int]]:
@@ -118,7 +134,9 @@ def parse_many(
     n_lines = 0
 
     def flush() -> Iterator[Parsed]:
-        pieces = [text[s:e] for _, text, _, spans in buffered for s, e in spans]
+        # surrogate code points (lone \ud800 escapes in JSON) cannot be encoded as UTF-8,
+        # which spaCy needs: it reads them as U+FFFD (same length, so offsets hold)
+        pieces = [mask_surrogates(text[s:e]) for _, text, _, spans in buffered for s, e in spans]
         docs = iter(nlp.pipe(pieces, batch_size=batch_size))
         for id_, text, meta, spans in buffered:
             lines = [ParsedLine(s, next(docs)) for s, _ in spans]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,179 @@ def test_missing_model_directory_explains_how_to_get_the_model(tmp_path: Path) -
 def test_bad_batch_size_is_refused(tiny_model: StanceModel) -> None:
     with pytest.raises(ValueError, match="'batch_size' must be a positive int, got 0"):
         StanceAnalyzer(model=tiny_model, batch_size=0)
+
+
+# -- bad input (docs/bad-input.md) -----------------------------------------------------------
+
+
+def test_bytes_in_analyze_many_give_an_error_result_with_the_decode_fix(
+    analyzer: StanceAnalyzer,
+) -> None:
+    items = [b"\xff\xfe not UTF-8", ("b", b"\xc3\x28"), {"id": "m", "text": b"x"}, "Fine."]
+    results = list(analyzer.analyze_many(items, progress=False))  # type: ignore[arg-type]
+    assert [r.ok for r in results] == [False, False, False, True]
+    for r in results[:3]:
+        assert (r.error or "").startswith("TypeError: ") and "decode bytes first" in (r.error or "")
+
+
+def test_html_is_analysed_and_flagged(analyzer: StanceAnalyzer) -> None:
+    res = analyzer.analyze("<p>Baku blamed the CSTO for the attacks.</p>")
+    assert res.ok and "html" in res.flags
+    assert res.judgements  # analysed as given, not dropped
+
+
+def test_a_sentence_longer_than_the_model_window_is_flagged_windowed(
+    analyzer: StanceAnalyzer,
+) -> None:
+    text = "The CSTO " + "said that the talks went on and on " * 20 + "in Yerevan."
+    res = analyzer.analyze(text)
+    assert len(res.document.sentences) == 1
+    assert res.judgements and all("windowed" in j.flags for j in res.judgements)
+
+
+def test_a_line_longer_than_the_parser_chunk_is_cut_and_flagged(analyzer: StanceAnalyzer) -> None:
+    from stancekit.segment import MAX_CHUNK
+
+    text = "the CSTO met again and talked " * (MAX_CHUNK // 30 + 10)
+    res = analyzer.analyze(text)
+    assert "long_line" in res.flags and len(res.document.sentences) >= 2
+
+
+def test_non_english_text_is_flagged_not_scored_silently(analyzer: StanceAnalyzer) -> None:
+    text = (
+        "Le Premier ministre arménien a déclaré lundi que l'offre de l'OTSC ne répondait pas "
+        "aux attentes de son pays, qui demande une condamnation claire des attaques."
+    )
+    res = analyzer.analyze(text)
+    assert res.ok and "non_english" in res.flags
+
+
+def test_lone_surrogates_are_read_as_replacement_characters_and_flagged(
+    tiny_model: StanceModel,
+) -> None:
+    an = StanceAnalyzer(model=tiny_model, targets=["CSTO", "X\ud800"])
+    text = "Zas praised the CSTO \ud800 today. X\ud800 blamed the CSTO."
+    res = an.analyze(text)
+    assert res.ok and "lone_surrogates" in res.flags
+    assert res.document.text == text  # the output keeps the text as given
+    assert {j.target.name for j in res.judgements} == {"CSTO", "X\ud800"}
+
+
+def test_duplicate_ids_in_analyze_many_are_analysed_and_flagged(analyzer: StanceAnalyzer) -> None:
+    items = [("a", "Baku blamed the CSTO."), ("b", "x"), ("a", "The CSTO met.")]
+    results = list(analyzer.analyze_many(items, batch_size=2, progress=False))
+    assert [r.flags.count("duplicate_id") for r in results] == [0, 0, 1]
+    assert all(r.ok for r in results) and results[2].judgements
+
+
+def test_a_document_without_any_target_mention_is_flagged(analyzer: StanceAnalyzer) -> None:
+    res = analyzer.analyze("The weather in Yerevan was mild on Monday.")
+    assert res.ok and res.judgements == () and "no_target_mention" in res.flags
+    assert "no_target_mention" not in analyzer.analyze("Baku blamed the CSTO.").flags
+
+
+def test_a_requested_target_absent_from_its_unit_is_flagged(analyzer: StanceAnalyzer) -> None:
+    from stancekit.pairs import PairRequest
+
+    text = "Zas praised the CSTO. The weather was mild."
+    js = analyzer.judge(
+        text, [PairRequest(0, 21, "Zas", "CSTO"), PairRequest(22, 43, None, "NATO")]
+    )
+    assert "no_target_mention" not in js[0].flags and "no_target_mention" in js[1].flags
+
+
+def test_a_document_over_max_chars_is_refused_without_stopping_the_batch(
+    tiny_model: StanceModel,
+) -> None:
+    from stancekit.errors import DocumentTooLargeError
+
+    an = StanceAnalyzer(model=tiny_model, max_chars=100)
+    with pytest.raises(DocumentTooLargeError, match=r"'big' has 101 characters.*max_chars=100"):
+        an.analyze("x" * 101, id="big")
+    results = list(an.analyze_many([("big", "x" * 101), ("ok", "The CSTO met.")], progress=False))
+    assert (results[0].error or "").startswith("DocumentTooLargeError: document 'big' has 101")
+    assert results[0].judgements == () and results[1].ok
+
+
+def test_max_chars_must_be_positive_or_none(tiny_model: StanceModel) -> None:
+    with pytest.raises(
+        ValueError, match=r"'max_chars' must be a positive int or None \(no limit\), got 0"
+    ):
+        StanceAnalyzer(model=tiny_model, max_chars=0)
+    assert StanceAnalyzer(model=tiny_model, max_chars=None).max_chars is None
+
+
+def test_documents_slower_than_slow_s_are_flagged(analyzer: StanceAnalyzer) -> None:
+    items = ["Baku blamed the CSTO.", "The CSTO met."]
+    fast = list(analyzer.analyze_many(items, progress=False))
+    slow = list(analyzer.analyze_many(items, progress=False, slow_s=1e-9))
+    assert all("slow" not in r.flags for r in fast) and all("slow" in r.flags for r in slow)
+    with pytest.raises(ValueError, match="'slow_s' must be a positive number or None"):
+        next(analyzer.analyze_many(items, slow_s=0))
+
+
+def test_the_batch_summary_counts_what_was_skipped_and_why(analyzer: StanceAnalyzer) -> None:
+    from stancekit.results import BatchSummary
+
+    an = StanceAnalyzer(model=analyzer.model, targets=["CSTO", "Atlantis"], max_chars=50)
+    items = ["Baku blamed the CSTO.", 42, "x" * 51, "", ("a", "The CSTO met."), ("a", "No.")]
+    summary = BatchSummary()
+    results = list(an.analyze_many(items, progress=False, summary=summary))  # type: ignore[arg-type]
+    assert len(results) == 6
+    assert (summary.n_documents, summary.n_analysed, summary.n_skipped) == (6, 4, 2)
+    assert summary.skipped == {"TypeError": 1, "DocumentTooLargeError": 1}
+    assert summary.flagged["empty"] == 1 and summary.flagged["duplicate_id"] == 1
+    assert summary.unmentioned_targets == ("Atlantis",)
+    line = str(summary)
+    assert "6 documents: 4 analysed, 2 skipped" in line and "never mentioned: Atlantis" in line
+
+
+# -- determinism -----------------------------------------------------------------------------
+
+
+def test_jsonl_output_is_byte_identical_across_runs_and_batch_sizes(
+    tiny_model: StanceModel, seed_text: str
+) -> None:
+    from stancekit.results import json_line
+
+    outputs = set()
+    for batch_size in (1, 7, 64, 7):
+        an = StanceAnalyzer(model=tiny_model, batch_size=batch_size)
+        items = [("seed", seed_text), ("seed-2", seed_text.replace("CSTO", "C.S.T.O. (CSTO)"))]
+        lines = [
+            json_line(rec) + "\n"
+            for res in an.analyze_many(items, batch_size=2, progress=False)
+            for rec in [*res.to_records(), *res.summary().to_records()]
+        ]
+        assert len(lines) > 20
+        outputs.add("".join(lines).encode("utf-8"))
+    assert len(outputs) == 1
+
+
+def test_a_name_straddling_a_sentence_boundary_is_dropped_as_evidence_not_a_crash(
+    analyzer: StanceAnalyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the actor stage finds known names anywhere in the text; in the megabyte property test
+    # "CSTO Baku" straddled a sentence boundary, the model input got a span of (-5, 4), and
+    # analyze() raised ValueError (test_properties.py::test_a_megabyte_without_a_full_stop...)
+    import stancekit.analyzer as module
+    from stancekit.actors import Actor, ActorAnalysis, Attribution
+
+    real = module.find_actors
+
+    def straddling(parsed: Any) -> ActorAnalysis:
+        found = real(parsed)
+        doc = parsed.document
+        m = doc.mention(12, 22, "ORG")  # "CSTO. Baku": ends inside sentence 1
+        actor = Actor("CSTO Baku", "ORG", mentions=(m,))
+        att = Attribution(1, actor, "speaker", m, "said")
+        return ActorAnalysis((*found.actors, actor), (*found.attributions, att))
+
+    monkeypatch.setattr(module, "find_actors", straddling)
+    res = analyzer.analyze("Zas met the CSTO. Baku said the CSTO failed.")
+    assert res.ok
+    held = [j for j in res.judgements if j.holder_name == "CSTO Baku"]
+    assert held and all(j.holder_mention is None for j in held)
+    for j in res.judgements:
+        for m in (j.holder_mention, j.target_mention):
+            assert m is None or j.sentence.start <= m.start <= m.end <= j.sentence.end

@@ -97,3 +97,56 @@ def test_to_dict_is_json_serialisable() -> None:
     d = json.loads(json.dumps(RESULT.to_dict()))
     assert d["document"]["sentences"][1]["start"] == 22
     assert d["actors"][0]["name"] == "Stanislav Zas"
+
+
+def test_record_probabilities_are_rounded_to_prob_decimals_in_one_place() -> None:
+    from dataclasses import replace
+
+    from stancekit.results import PROB_DECIMALS
+
+    noisy = replace(
+        RESULT.judgements[0],
+        stance_probs={"favor": 0.1234567891, "against": 0.3, "none": 0.5765432109},
+    )
+    rec = noisy.to_dict()
+    assert PROB_DECIMALS == 4
+    assert (rec["p_favor"], rec["p_none"]) == (0.1235, 0.5765)
+    assert noisy.stance_probs["favor"] == 0.1234567891  # the mapping keeps full precision
+    row = DocumentResult(DOC, (CSTO,), (), (noisy,)).summary().rows[0].to_dict()
+    assert row["p_favor"] == 0.1235
+
+
+def test_json_line_escapes_surrogates_so_the_line_is_utf8_and_reads_back() -> None:
+    import json
+
+    from stancekit.results import json_line
+
+    rec = {"sentence": "a\ud800b", "holder": "Zoë", "p": 0.5, "emoji": "👩\u200d👧"}
+    line = json_line(rec)
+    assert "\\ud800" in line and "Zoë" in line and "👩" in line  # only surrogates escaped
+    line.encode("utf-8")
+    assert json.loads(line) == rec
+    with pytest.raises(ValueError):
+        json_line({"p": float("nan")})
+
+
+def test_batch_summary_counts_results_skips_flags_and_unmentioned_targets() -> None:
+    from stancekit.results import BatchSummary
+
+    azerbaijan = Target("Azerbaijan")
+    summary = BatchSummary()
+    summary.add(RESULT)
+    summary.add(DocumentResult(DOC, (CSTO, azerbaijan), flags=("html", "non_english")))
+    bad = DocumentResult(Document(id="x", text=""), (CSTO,), error="TypeError: item 2: ...")
+    summary.add(bad)
+    assert (summary.n_documents, summary.n_analysed, summary.n_skipped) == (3, 2, 1)
+    assert summary.n_judgements == 3
+    assert summary.skipped == {"TypeError": 1}
+    assert summary.flagged == {"html": 1, "non_english": 1}
+    assert summary.judged_targets == {"CSTO": 1}
+    assert summary.unmentioned_targets == ("Azerbaijan",)
+    assert summary.to_dict()["n_skipped"] == 1
+    assert str(summary) == (
+        "3 documents: 2 analysed, 1 skipped (TypeError 1); flagged: html 1, non_english 1; "
+        "never mentioned: Azerbaijan"
+    )

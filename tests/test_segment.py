@@ -71,3 +71,17 @@ def test_empty_and_whitespace_text_have_no_sentences() -> None:
 def test_ids_are_stable_for_the_same_text() -> None:
     assert make_document("A b.").id == make_document("A b.").id
     assert make_document("A b.", id="x").id == "x"
+
+
+def test_lone_surrogates_do_not_crash_the_parser_and_keep_their_offsets() -> None:
+    # a lone "\ud800" escape in JSON gives a str spaCy cannot encode (found by test_properties)
+    text = "Zas praised the CSTO \ud800 today.\nBad \udfff line. Emoji 👩\u200d👧 here."
+    doc = make_document(text)
+    _assert_covers(doc)
+    assert doc.sentences[0].text == "Zas praised the CSTO \ud800 today."
+
+
+def test_a_cut_chunk_ends_before_its_whitespace() -> None:
+    # the hard cut fell after a tab, which was left at the chunk's end (found by test_properties)
+    assert line_spans("\u200f\t\u200f", max_chunk=2) == [(0, 1), (2, 3)]
+    assert line_spans("ab\tcd\tef", max_chunk=5) == [(0, 2), (3, 8)]

@@ -402,6 +402,47 @@ def test_end_far_past_the_text_gets_no_byte_hint(gold: Path) -> None:
     assert "byte" not in str(info.value)
 
 
+# -- surrogates and unreadable JSON (found by tests/test_properties.py) ------------------------
+
+STEXT = "Zas \ud800 blamed Baku."  # a lone \ud800 escape in the file: not encodable as UTF-8
+
+
+def test_lone_surrogates_round_trip_through_write_and_read(gold: Path) -> None:
+    docs = SpanSet(
+        (GoldDocument("s\udfff", STEXT, (GoldSpan(0, 18, "Zas", "Baku", stance="against"),)),)
+    )
+    write_spans(gold, docs)
+    data = gold.read_bytes()
+    data.decode("utf-8")  # valid UTF-8: the surrogates are written as \\ud800 escapes
+    assert b"\\ud800" in data and b"\\udfff" in data
+    assert read_spans(gold) == docs
+
+
+def test_byte_offset_hints_do_not_crash_on_lone_surrogates(gold: Path) -> None:
+    past = {"start": 0, "end": 20, "holder": None, "target": "Baku", "stance": "none"}
+    write_lines(gold, json.dumps({"id": "a", "text": STEXT, "spans": [past]}))
+    with pytest.raises(SpansFormatError, match="end=20 is past the text's length 18; the offsets"):
+        read_spans(gold)
+    other = {**past, "end": 18, "target_mention": [4, 6]}  # not "Baku", but not bytes either
+    write_lines(gold, json.dumps({"id": "a", "text": STEXT, "spans": [other]}))
+    assert read_spans(gold).documents[0].spans[0].target_mention == (4, 6)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [("[" * 100_000, "RecursionError"), ('{"id": 1' + "0" * 5_000 + "}", "ValueError")],
+    ids=["deep-nesting", "huge-int"],
+)
+def test_json_python_cannot_read_is_a_spans_error_not_a_crash(
+    gold: Path, line: str, why: str
+) -> None:
+    write_lines(gold, doc("d0"), line)
+    with pytest.raises(SpansFormatError, match=f"line 2: unreadable JSON \\({why}"):
+        read_spans(gold)
+    with pytest.warns(UserWarning, match="skipped 0 span"):
+        assert [d.id for d in read_spans(gold, lenient=True)] == ["d0"]
+
+
 # -- CSV -------------------------------------------------------------------------------------
 
 

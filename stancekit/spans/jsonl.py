@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from stancekit.errors import SpansFormatError
+from stancekit.results import json_line
 from stancekit.spans.model import GoldDocument, SpanSet
 from stancekit.spans.validate import _Issue, _Reader, _short
 
@@ -32,14 +33,19 @@ def read_spans(path: str | Path, *, lenient: bool = False) -> SpanSet:
         except json.JSONDecodeError as exc:
             msg = f"invalid JSON ({exc.msg} at column {exc.colno}); give one document per line"
             reader.bad_document([(n, _Issue(None, _short(raw.decode("utf-8")), msg))])
+        except (ValueError, RecursionError) as exc:  # an int of > 4300 digits; deep nesting
+            msg = f"unreadable JSON ({type(exc).__name__}: {str(exc)[:80]}); fix the line"
+            reader.bad_document([(n, _Issue(None, _short(raw.decode("utf-8")), msg))])
         else:
             reader.add(obj, n)
     return reader.result()
 
 
 def write_spans(path: str | Path, docs: Iterable[GoldDocument] | SpanSet) -> Path:
-    """Write documents as JSON Lines (UTF-8, not ASCII-escaped), atomically: into a temporary
-    file in the same folder, then ``os.replace``; on any error the old file is untouched.
+    """Write documents as JSON Lines (UTF-8, not ASCII-escaped, except surrogate code points
+    from lone ``\\ud800`` escapes, which are written as such escapes so that reading the file
+    back gives the same strings), atomically: into a temporary file in the same folder,
+    then ``os.replace``; on any error the old file is untouched.
     """
     p = Path(path)
     mode = p.stat().st_mode & 0o777 if p.exists() else 0o644
@@ -56,7 +62,7 @@ def write_spans(path: str | Path, docs: Iterable[GoldDocument] | SpanSet) -> Pat
                         "give each document its own id"
                     )
                 seen.add(doc.id)
-                f.write(json.dumps(doc.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")
+                f.write(json_line(doc.to_dict()) + "\n")
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)

@@ -43,7 +43,8 @@ def _short(value: Any, limit: int = 60) -> Any:
 
 
 def _past_end(what: str, end: int, text: str) -> str:
-    hint = _BYTE_HINT if end <= len(text.encode("utf-8")) else "; fix the offsets or the text"
+    n_bytes = len(text.encode("utf-8", "surrogatepass"))  # lone surrogates: 3 bytes, no crash
+    hint = _BYTE_HINT if end <= n_bytes else "; fix the offsets or the text"
     return f"{what} is past the text's length {len(text)}{hint}"
 
 
@@ -52,7 +53,8 @@ def _bytes_give(text: str, start: int, end: int, wanted: str) -> bool:
     if text[start:end] == wanted:
         return False
     try:
-        return text.encode("utf-8")[start:end].decode("utf-8") == wanted
+        data = text.encode("utf-8", "surrogatepass")  # lone surrogates must not crash the check
+        return data[start:end].decode("utf-8", "surrogatepass") == wanted
     except UnicodeDecodeError:
         return False
 
