@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
-from stancekit.results import AUTHOR, DocumentResult
+from stancekit.results import AUTHOR, DocumentResult, json_line
 
 __all__ = ["main"]
 
@@ -158,7 +158,7 @@ def _analyze(args: argparse.Namespace) -> int:
             results.append(res)
         elif args.format == "jsonl":
             for rec in _records(res, args.summary):
-                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                out.write(json_line(rec) + "\n")
         else:  # csv
             frame = (res.summary() if args.summary else res).to_dataframe()
             frame.to_csv(out, index=False, header=not header_written)

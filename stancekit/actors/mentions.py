@@ -223,8 +223,8 @@ def _rescan(ctx: Context, reg: Registry) -> None:
     at_end = {e: g for g, e in enumerate(ctx.ends)}
     for m in pattern.finditer(ctx.document.text):
         g0, g1 = at_start.get(m.start()), at_end.get(m.end())
-        if g0 is None or g1 is None or g1 < g0:
-            continue
+        if g0 is None or g1 is None or g1 < g0 or ctx.sent_of[g0] != ctx.sent_of[g1]:
+            continue  # a name never spans two sentences ("... the CSTO.\nBaku ...")
         ent = reg.entities[alias[m.group()]]
         kind = "GPE" if ent.country else ent.kind
         reg.add(ent, g0, g1 + 1, ctx.mention(g0, g1 + 1, kind))
