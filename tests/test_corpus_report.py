@@ -152,3 +152,32 @@ def test_report_main_analyses_articles_and_skips_unreadable_ones(
     assert "b.txt: not UTF-8" in capsys.readouterr().err
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "Zas praised the CSTO." in page and "Stanislav Zas" in page
+
+
+def test_front_matter_becomes_metadata_and_keeps_offsets() -> None:
+    from stancekit.corpus.report import front_matter
+
+    text = "---\ndate: 2022-11-28\noutlet: 'RFE/RL'\n---\nZas praised the CSTO."
+    body, meta = front_matter(text)
+    assert meta == {"date": "2022-11-28", "outlet": "RFE/RL"}
+    assert len(body) == len(text) and body.endswith("Zas praised the CSTO.")
+    assert body[: text.index("Zas")].strip() == ""
+    assert front_matter("No front matter.\n---\n") == ("No front matter.\n---\n", {})
+
+
+def test_report_main_reads_article_metadata_from_jsonl_fields_and_front_matter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    articles = tmp_path / "articles.jsonl"
+    rows = [
+        {"id": "a1", "text": "Zas praised the CSTO.", "date": "2022-11-28", "outlet": "RFE/RL"},
+        {"id": "a2", "text": "Zas praised the CSTO again.", "date": "2022-12-05"},
+    ]
+    articles.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    md = tmp_path / "c.md"
+    md.write_text("---\ndate: 2023-01-09\noutlet: Azatutyun\n---\nZas praised the CSTO.")
+    out = tmp_path / "rep"
+    code = report_main([str(articles), str(md)], str(out), analyzer=FakeAnalyzer())  # type: ignore[arg-type]
+    assert code == 0, capsys.readouterr().err
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "3 of 3 documents dated" in page

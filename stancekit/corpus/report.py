@@ -17,8 +17,10 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
     from stancekit.analyzer import StanceAnalyzer
 
-__all__ = ["report_main", "write_html_report"]
+__all__ = ["front_matter", "report_main", "write_html_report"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 RESULT_SUFFIXES = (".jsonl", ".json", ".parquet")
@@ -254,15 +256,63 @@ def _skip(failures: list[str], message: str) -> None:
     print(f"stancekit: skipped {message}", file=sys.stderr)
 
 
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
+
+
+def front_matter(text: str) -> tuple[str, dict[str, str]]:
+    """``(text, meta)``: a leading ``---`` block of ``key: value`` lines (date, outlet, url,
+    ...) read as metadata and blanked out (spaces, newlines kept), so offsets still index
+    the file's text and the block is not analysed.
+
+    >>> front_matter("---\ndate: 2022-11-28\noutlet: RFE/RL\n---\nBody.")[1]
+    {'date': '2022-11-28', 'outlet': 'RFE/RL'}
+    """
+    m = _FRONT.match(text)
+    if not m:
+        return text, {}
+    meta: dict[str, str] = {}
+    for line in m.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            meta[key.strip()] = value.strip().strip("\"'")
+    blank = re.sub(r"[^\n]", " ", m.group())
+    return blank + text[m.end() :], meta
+
+
+def _article_lines(p: Path) -> list[dict[str, Any]] | None:
+    """The records of ``p`` when it is a JSONL of *articles* (a ``text`` field and no
+    judgement fields), else None (a results file)."""
+    if p.suffix.lower() != ".jsonl":
+        return None
+    with p.open(encoding="utf-8") as f:
+        first = next((line for line in f if line.strip()), "")
+    try:
+        rec = json.loads(first)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(rec, dict) or "text" not in rec or {"stance", "judgements"} & set(rec):
+        return None
+    rows = [json.loads(line) for line in p.open(encoding="utf-8") if line.strip()]
+    return [r for r in rows if isinstance(r, dict)]
+
+
 def _analyse(
-    texts: list[Path], analyzer: StanceAnalyzer | None, model: str | None, failures: list[str]
+    texts: list[Path],
+    analyzer: StanceAnalyzer | None,
+    model: str | None,
+    failures: list[str],
+    records: Sequence[tuple[Path, list[dict[str, Any]]]] = (),
 ) -> Corpus:
     items = []
+    for src, rows in records:  # articles JSONL: id, text and any metadata fields
+        for k, r in enumerate(rows, 1):
+            meta = {key: v for key, v in r.items() if key not in ("id", "text", "meta")}
+            meta.update(r.get("meta") or {})
+            items.append({"id": str(r.get("id") or f"{src}:{k}"), "text": r["text"], "meta": meta})
     for p in texts:
         try:
-            items.append(
-                {"id": str(p), "text": p.read_text(encoding="utf-8-sig"), "meta": {"path": str(p)}}
-            )
+            body, meta = front_matter(p.read_text(encoding="utf-8-sig"))
+            items.append({"id": str(p), "text": body, "meta": {"path": str(p), **meta}})
         except UnicodeDecodeError:
             _skip(failures, f"{p}: not UTF-8 text; convert it first, e.g. iconv -t utf-8")
         except OSError as exc:
@@ -305,11 +355,13 @@ def report_main(
         if not results and not texts:
             raise ValueError(f"no results or article files found in {list(paths)}")
         parts = [Corpus.read_parquet(p) for p in results if p.suffix.lower() == ".parquet"]
-        jsonl = [p for p in results if p.suffix.lower() != ".parquet"]
+        records = [(p, rows) for p in results if (rows := _article_lines(p)) is not None]
+        articles = {p for p, _ in records}
+        jsonl = [p for p in results if p.suffix.lower() != ".parquet" and p not in articles]
         if jsonl:
             parts.append(Corpus.read_jsonl(jsonl))
-        if texts:
-            parts.append(_analyse(texts, analyzer, model, failures))
+        if texts or records:
+            parts.append(_analyse(texts, analyzer, model, failures, records))
         corpus = (
             parts[0]
             if len(parts) == 1
