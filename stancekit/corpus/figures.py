@@ -30,6 +30,7 @@ from stancekit.corpus.network import ActorNetwork
 from stancekit.results import AUTHOR, DocumentResult
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
 
 __all__ = ["plot_actor_target", "plot_network", "plot_stance_strip", "plot_timeline"]
@@ -70,6 +71,12 @@ def _colour(net: float) -> str:
     return FAVOR if net > 0.05 else AGAINST if net < -0.05 else NONE
 
 
+def _busiest(table: pd.DataFrame, column: str, n: int) -> list[Any]:
+    """The ``n`` values of ``column`` with most sentences in ``table``."""
+    counts = table.groupby(column)["n_sentences"].sum().sort_values(ascending=False)
+    return list(counts.head(n).index)
+
+
 def plot_actor_target(
     corpus: Corpus,
     path: PathArg = None,
@@ -81,20 +88,8 @@ def plot_actor_target(
     """Heatmap of net stance (actor rows x target columns); each cell shows the net value
     and its number of sentences. The actors and targets with most sentences are kept."""
     table = corpus.actor_target(n_bootstrap=0)
-    actors = (
-        table.groupby("holder")["n_sentences"]
-        .sum()
-        .sort_values(ascending=False)
-        .head(max_actors)
-        .index.tolist()
-    )
-    targets = (
-        table.groupby("target")["n_sentences"]
-        .sum()
-        .sort_values(ascending=False)
-        .head(max_targets)
-        .index.tolist()
-    )
+    actors = _busiest(table, "holder", max_actors)
+    targets = _busiest(table, "target", max_targets)
     fig = _figure(2.6 + 1.1 * max(len(targets), 1), 1.4 + 0.45 * max(len(actors), 1))
     ax = fig.add_subplot()
     ax.set_title(title)

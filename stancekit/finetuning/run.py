@@ -20,6 +20,7 @@ Example (a tiny run on the seed's gold spans)::
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -244,7 +245,8 @@ def finetune(
     head = "stance" if class_counts(dev_ex)["stance"] else "sentiment"
 
     base_sm, base_path, base_kind = load_base(base)
-    sm, _, _ = load_base(base)
+    # the model to train: a copy of the base, which stays as it is for the comparison
+    sm = StanceModel(copy.deepcopy(base_sm.model), base_sm.tokenizer, base_sm.config, device="cpu")
     rows_ex = list(train_ex)
     mixed = 0
     if args.mix_fraction > 0 and args.mix_data:
