@@ -23,7 +23,12 @@ class RecipeError(ValueError):
 class DatasetSpec:
     """One training file: ``cap`` examples at most (drawn with the seed), loss ``weight``,
     and an optional held-out slice (``holdout_fraction`` of the groups named by
-    ``holdout_group``: ``doc`` or ``target``) that is evaluated as ``<name>_heldout``."""
+    ``holdout_group``: ``doc`` or ``target``) that is evaluated as ``<name>_heldout``.
+
+    ``format`` is ``spans`` (labelled-spans JSONL) or ``nli_tsv`` (a premise / hypothesis /
+    label TSV such as SNLI, read as stance of the text's voice toward the hypothesis:
+    entailment = favor, contradiction = against, neutral = none). ``augment=False`` keeps
+    the set out of the role-holder and reported-speech augmentations."""
 
     name: str
     file: str
@@ -32,8 +37,14 @@ class DatasetSpec:
     holdout_fraction: float = 0.0
     holdout_group: str = "doc"
     holdout_cap: int | None = None
+    format: str = "spans"
+    augment: bool = True
 
     def __post_init__(self) -> None:
+        if self.format not in ("spans", "nli_tsv"):
+            raise RecipeError(
+                f"dataset {self.name!r}: format={self.format!r} must be 'spans' or 'nli_tsv'"
+            )
         if not self.name or not self.file:
             raise RecipeError(f"dataset {self!r}: 'name' and 'file' are required")
         if self.cap is not None and (not isinstance(self.cap, int) or self.cap <= 0):
@@ -60,6 +71,13 @@ class EvalSpec:
     file: str
     cap: int | None = None
     note: str = ""
+    format: str = "spans"
+
+    def __post_init__(self) -> None:
+        if self.format not in ("spans", "nli_tsv"):
+            raise RecipeError(
+                f"dev set {self.name!r}: format={self.format!r} must be 'spans' or 'nli_tsv'"
+            )
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,11 @@ __all__ = [
     "SENTIMENT_LABELS",
     "STANCE_LABELS",
     "Example",
+    "NLI_TO_STANCE",
     "LabelledSpansError",
     "holdout_split",
     "read_labelled_spans",
+    "read_nli_tsv",
     "subsample",
 ]
 
@@ -156,6 +158,39 @@ def read_labelled_spans(path: str | Path, *, source: str | None = None) -> list[
                 ),
             )
             out.append(Example(pair, stance, sentiment, source, doc_id))
+    return out
+
+
+NLI_TO_STANCE: dict[str, int] = {"entailment": 0, "contradiction": 1, "neutral": 2}
+
+
+def read_nli_tsv(path: str | Path, *, source: str | None = None) -> list[Example]:
+    """An NLI file (tab-separated ``premise``, ``hypothesis``, ``label`` with a header) as
+    stance examples: the text's voice (holder None) toward the hypothesis as a free-text
+    target, entailment = favor, contradiction = against, neutral = none. Rows with another
+    label (SNLI's ``-``) are skipped; ``doc_id`` is the premise, so a hold-out keeps a
+    premise's hypotheses together."""
+    p = Path(path)
+    if not p.is_file():
+        raise LabelledSpansError(f"{str(p)!r} does not exist or is not a file")
+    source = source or p.stem
+    out: list[Example] = []
+    with p.open(encoding="utf-8", newline="") as f:
+        header = f.readline().rstrip("\r\n").split("\t")
+        want = ["premise", "hypothesis", "label"]
+        if header[:3] != want:
+            raise LabelledSpansError(f"{p}:1: the header {header!r} must start with {want}")
+        for lineno, line in enumerate(f, 2):
+            cols = line.rstrip("\r\n").split("\t")
+            if len(cols) < 3:
+                if line.strip():
+                    raise LabelledSpansError(f"{p}:{lineno}: expected 3 tab-separated columns")
+                continue
+            premise, hypothesis, label = (c.strip() for c in cols[:3])
+            if label not in NLI_TO_STANCE or not premise or not hypothesis:
+                continue
+            pair = PairInput(sentence=premise, holder=None, target=hypothesis)
+            out.append(Example(pair, NLI_TO_STANCE[label], None, source, premise))
     return out
 
 

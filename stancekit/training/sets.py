@@ -12,7 +12,13 @@ from typing import Any, TypeVar, cast
 from stancekit.model import PairInput, StanceModel
 from stancekit.training.augment import reported_speech, role_holders, speaker_names
 from stancekit.training.config import RecipeConfig
-from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
+from stancekit.training.data import (
+    Example,
+    holdout_split,
+    read_labelled_spans,
+    read_nli_tsv,
+    subsample,
+)
 from stancekit.training.runtime import log
 
 __all__ = [
@@ -36,7 +42,8 @@ def load_training_sets(
     held: dict[str, list[Example]] = {}
     counts: dict[str, int] = {}
     for spec in config.datasets:
-        exs = read_labelled_spans(data_dir / spec.file, source=spec.name)
+        read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
+        exs = read(data_dir / spec.file, source=spec.name)
         tr, ho = holdout_split(
             exs, spec.holdout_fraction, group=spec.holdout_group, seed=config.seed
         )
@@ -47,7 +54,10 @@ def load_training_sets(
             held[f"{spec.name}_heldout"] = subsample(ho, hcap, seed=config.seed)
         train_rows.extend((e, float(spec.weight)) for e in tr)
         counts[spec.name] = len(tr)
-    train_rows.extend(_augmented(config, train_rows, counts))
+    no_aug = {d.name for d in config.datasets if not d.augment}
+    train_rows.extend(
+        _augmented(config, [r for r in train_rows if r[0].source not in no_aug], counts)
+    )
     return train_rows, held, counts
 
 
@@ -82,7 +92,8 @@ def load_dev_sets(
     """The development sets by name (each capped at ``cap``, or ``limit``, examples)."""
     out: dict[str, list[Example]] = {}
     for spec in config.dev:
-        exs = read_labelled_spans(Path(data_dir) / spec.file, source=spec.name)
+        read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
+        exs = read(Path(data_dir) / spec.file, source=spec.name)
         cap = spec.cap if limit is None else min(spec.cap or limit, limit)
         out[spec.name] = subsample(exs, cap, seed=config.seed)
     return out
