@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +24,9 @@ class RecipeError(ValueError):
 class DatasetSpec:
     """One training file: ``cap`` examples at most (drawn with the seed), loss ``weight``,
     and an optional held-out slice (``holdout_fraction`` of the groups named by
-    ``holdout_group``: ``doc`` or ``target``) that is evaluated as ``<name>_heldout``.
+    ``holdout_group``: ``doc`` or ``target``) that is evaluated as ``<name>_heldout``;
+    ``holdout_key`` is a regular expression that picks the document (or story) out of ids
+    that name single sentences (see :func:`stancekit.training.data.group_key`).
 
     ``format`` is ``spans`` (labelled-spans JSONL) or ``nli_tsv`` (a premise / hypothesis /
     label TSV such as SNLI, read as stance of the text's voice toward the hypothesis:
@@ -37,6 +40,7 @@ class DatasetSpec:
     holdout_fraction: float = 0.0
     holdout_group: str = "doc"
     holdout_cap: int | None = None
+    holdout_key: str | None = None
     format: str = "spans"
     augment: bool = True
 
@@ -47,6 +51,14 @@ class DatasetSpec:
             )
         if not self.name or not self.file:
             raise RecipeError(f"dataset {self!r}: 'name' and 'file' are required")
+        if self.holdout_key is not None:
+            try:
+                re.compile(self.holdout_key)
+            except re.error as exc:
+                raise RecipeError(
+                    f"dataset {self.name!r}: holdout_key={self.holdout_key!r} is not a "
+                    f"regular expression ({exc})"
+                ) from exc
         if self.cap is not None and (not isinstance(self.cap, int) or self.cap <= 0):
             raise RecipeError(f"dataset {self.name!r}: cap={self.cap!r} must be a positive int")
         if not (isinstance(self.weight, (int, float)) and self.weight > 0):

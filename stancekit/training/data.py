@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,12 @@ from stancekit.errors import StancekitError
 from stancekit.model import PairInput
 
 __all__ = [
+    "NLI_TO_STANCE",
     "SENTIMENT_LABELS",
     "STANCE_LABELS",
     "Example",
-    "NLI_TO_STANCE",
     "LabelledSpansError",
+    "group_key",
     "holdout_split",
     "read_labelled_spans",
     "read_nli_tsv",
@@ -200,11 +202,32 @@ def _bucket(key: str, seed: int) -> float:
     return int.from_bytes(h[:8], "big") / 2**64
 
 
+def group_key(doc_id: str, pattern: str | None) -> str:
+    """The hold-out group of ``doc_id``: the captured groups (or the whole match) of the
+    regular expression ``pattern`` searched in it, or ``doc_id`` itself when ``pattern``
+    is None or does not match. NewsMTSC ids, for instance, name one sentence
+    (``allsides_1018_408_1_Hillary Clinton_2_17``: article 1018 of story 408, sentence 1);
+    ``^allsides_\\d+_(\\d+)|^(polusa_v1_\\d+)`` groups them by story or article."""
+    if pattern is None:
+        return doc_id
+    m = re.search(pattern, doc_id)
+    if m is None:
+        return doc_id
+    caught = [g for g in m.groups() if g is not None]
+    return "|".join(caught) if caught else m.group(0)
+
+
 def holdout_split(
-    examples: Iterable[Example], fraction: float, *, group: str = "doc", seed: int = 0
+    examples: Iterable[Example],
+    fraction: float,
+    *,
+    group: str = "doc",
+    seed: int = 0,
+    key_pattern: str | None = None,
 ) -> tuple[list[Example], list[Example]]:
-    """``(train, held_out)``: whole groups (``"doc"`` = document id, ``"target"`` = target
-    text, for zero-shot topics) go to the held-out part with probability ``fraction``."""
+    """``(train, held_out)``: whole groups (``"doc"`` = document id, or the part of it
+    ``key_pattern`` picks out, see :func:`group_key`; ``"target"`` = target text, for
+    zero-shot topics) go to the held-out part with probability ``fraction``."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"holdout fraction={fraction!r} must be in [0, 1)")
     if group not in ("doc", "target"):
@@ -212,7 +235,7 @@ def holdout_split(
     train: list[Example] = []
     held: list[Example] = []
     for ex in examples:
-        key = ex.doc_id if group == "doc" else ex.pair.target.lower()
+        key = group_key(ex.doc_id, key_pattern) if group == "doc" else ex.pair.target.lower()
         (held if _bucket(key, seed) < fraction else train).append(ex)
     return train, held
 

@@ -45,7 +45,11 @@ def load_training_sets(
         read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
         exs = read(data_dir / spec.file, source=spec.name)
         tr, ho = holdout_split(
-            exs, spec.holdout_fraction, group=spec.holdout_group, seed=config.seed
+            exs,
+            spec.holdout_fraction,
+            group=spec.holdout_group,
+            seed=config.seed,
+            key_pattern=spec.holdout_key,
         )
         cap = spec.cap if limit is None else min(spec.cap or limit, limit)
         tr = subsample(tr, cap, seed=config.seed)
