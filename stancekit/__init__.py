@@ -43,6 +43,7 @@ __all__ = [
     "make_document",
     "read_spans",
     "read_spans_csv",
+    "recalibrate",
     "spans_from_dataframe",
     "spans_from_dataset",
     "write_spans",
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.corpus import Corpus
     from stancekit.evaluation import EvaluationReport, compare, evaluate
-    from stancekit.finetuning import FineTuneArgs, FineTuneResult, finetune
+    from stancekit.finetuning import FineTuneArgs, FineTuneResult, finetune, recalibrate
     from stancekit.model import ModelConfig, StanceModel
     from stancekit.results import DocumentResult, Judgement, Summary, SummaryRow
     from stancekit.segment import make_document
@@ -90,6 +91,7 @@ _LAZY = {
     "FineTuneArgs": "stancekit.finetuning",
     "FineTuneResult": "stancekit.finetuning",
     "finetune": "stancekit.finetuning",
+    "recalibrate": "stancekit.finetuning",
     **{
         name: "stancekit.spans"
         for name in (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import islice
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
+from stancekit.deadline import can_interrupt, time_limit
 from stancekit.document import Document, Mention
 from stancekit.errors import DocumentTooLargeError
+from stancekit.memory import release_freed_memory, spacy_memory_zone
 from stancekit.model import PairInput, Scores, StanceModel, default_model_path
 from stancekit.pairs import Pair, PairRequest, build_pairs, request_pairs
 from stancekit.results import BatchSummary, DocumentResult, Judgement
@@ -104,6 +107,9 @@ class StanceAnalyzer:
             :meth:`analyze_many`) instead of exhausting memory; None: no limit.
         allow_pickle: let :meth:`StanceModel.load` read pickle weights (``.bin``); only
             for model folders you trust (see :meth:`StanceModel.load`).
+        backend: ``"torch"``, or ``"onnx"`` to score with ONNX Runtime on the CPU
+            (:meth:`StanceModel.use_onnx`, ``pip install stancekit[onnx]``); with
+            ``quantize=True`` the ONNX graph is quantised to int8.
 
     Every document is screened first (:mod:`stancekit.screening`): markup, a language other
     than English, surrogate code points and cut lines become ``DocumentResult.flags``.
@@ -119,6 +125,7 @@ class StanceAnalyzer:
         quantize: bool = False,
         max_chars: int | None = DEFAULT_MAX_CHARS,
         allow_pickle: bool = False,
+        backend: str = "torch",
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
@@ -128,14 +135,20 @@ class StanceAnalyzer:
             raise ValueError(
                 f"'max_chars' must be a positive int or None (no limit), got {max_chars!r}"
             )
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"'backend' must be 'torch' or 'onnx', got {backend!r}")
         if isinstance(model, StanceModel):
-            self.model = model.quantize() if quantize else model
+            if backend == "onnx":
+                self.model = model.use_onnx(quantize=quantize)
+            else:
+                self.model = model.quantize() if quantize else model
         else:
             self.model = StanceModel.load(
                 default_model_path() if model is None else Path(model),
                 device=device,
                 quantize=quantize,
                 allow_pickle=allow_pickle,
+                backend=backend,
             )
         self.targets = as_targets(targets)
         self.batch_size = batch_size
@@ -157,8 +170,10 @@ class StanceAnalyzer:
         """
         item = _single_item(text, id, meta)
         check_size(item[1], self.max_chars, id=item[0])
-        parsed = next(parse_many([item]))
-        return self._judge([parsed])[0]
+        with spacy_memory_zone():  # spaCy's strings for this text are freed after it
+            result = self._judge([next(parse_many([item]))])[0]
+        release_freed_memory()
+        return result
 
     def analyze_many(
         self,
@@ -167,6 +182,7 @@ class StanceAnalyzer:
         batch_size: int = 16,
         progress: bool = True,
         slow_s: float | None = DEFAULT_SLOW_S,
+        timeout_s: float | None = None,
         summary: BatchSummary | None = None,
     ) -> Iterator[DocumentResult]:
         """Analyse many articles, streaming: ``batch_size`` documents are in memory at a time.
@@ -180,14 +196,36 @@ class StanceAnalyzer:
         ``slow_s`` flags documents estimated to take longer than that many seconds
         (``slow``; None: never). Documents are processed in batches, so a document's time
         is estimated: its own actor analysis plus its share (by characters) of the parse
-        and its share (by pairs) of the model call. There is no hard per-document timeout:
-        one process cannot interrupt spaCy or the model safely; ``max_chars`` bounds the
-        work per document instead.
+        and its share (by pairs) of the model call.
+
+        ``timeout_s`` is a hard limit (None: none): a batch of ``n`` documents gets
+        ``n * timeout_s`` seconds; if it runs over, its documents are redone one at a time,
+        each with ``timeout_s`` seconds, and one that runs over again yields an error result
+        (:class:`~stancekit.errors.DocumentTimeoutError`) while the batch goes on. So no
+        document is worked on for more than ``(batch_size + 1) * timeout_s`` seconds, and a
+        batch of ``n`` takes at most about ``2 * n * timeout_s``. It interrupts with
+        ``SIGALRM`` (:mod:`stancekit.deadline`): on POSIX, in the main thread only;
+        elsewhere it warns once and documents are only flagged ``slow``.
         """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
         if slow_s is not None and not (isinstance(slow_s, (int, float)) and slow_s > 0):
             raise ValueError(f"'slow_s' must be a positive number or None, got {slow_s!r}")
+        if timeout_s is not None and not (
+            isinstance(timeout_s, (int, float))
+            and not isinstance(timeout_s, bool)
+            and timeout_s > 0
+        ):
+            raise ValueError(
+                f"'timeout_s' must be a positive number of seconds or None, got {timeout_s!r}"
+            )
+        if timeout_s is not None and not can_interrupt():
+            warnings.warn(
+                "analyze_many(timeout_s=...) needs POSIX signals and the main thread; here "
+                "documents are not interrupted, only flagged 'slow' (slow_s)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         total = len(items) if isinstance(items, Sequence) else None
         it: Iterable[DocumentInput] = items
         bar = None
@@ -199,7 +237,10 @@ class StanceAnalyzer:
         try:
             source = iter(enumerate(it))
             while chunk := list(islice(source, batch_size)):
-                for result in self._analyze_chunk(chunk, slow_s):
+                with spacy_memory_zone():  # memory stays flat however many batches
+                    results = self._analyze_chunk(chunk, slow_s, timeout_s)
+                release_freed_memory()
+                for result in results:
                     if result.document.id in seen:
                         result = replace(result, flags=(*result.flags, "duplicate_id"))
                     seen.add(result.document.id)
@@ -213,7 +254,10 @@ class StanceAnalyzer:
                 bar.close()
 
     def _analyze_chunk(
-        self, chunk: list[tuple[int, DocumentInput]], slow_s: float | None
+        self,
+        chunk: list[tuple[int, DocumentInput]],
+        slow_s: float | None,
+        timeout_s: float | None = None,
     ) -> list[DocumentResult]:
         slots: list[DocumentResult | None] = [None] * len(chunk)
         good: list[tuple[int, tuple[str, str, Mapping[str, Any]]]] = []
@@ -229,20 +273,23 @@ class StanceAnalyzer:
                 slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
                 continue
             good.append((k, item))
+        budget = None if timeout_s is None else timeout_s * len(good)
         try:
-            t0 = time.perf_counter()
-            parsed = list(parse_many([g for _, g in good]))
-            results = self._judge(parsed, parse_s=time.perf_counter() - t0, slow_s=slow_s)
+            with time_limit(budget, f"a batch of {len(good)} documents ran over {budget} s"):
+                t0 = time.perf_counter()
+                parsed = list(parse_many([g for _, g in good]))
+                results = self._judge(parsed, parse_s=time.perf_counter() - t0, slow_s=slow_s)
             for (k, _), res in zip(good, results, strict=True):
                 slots[k] = res
         except Exception:
-            # something in the batch broke: retry one by one so only the culprit fails
+            # something in the batch broke or ran over: one by one, so only the culprit fails
             for k, item in good:
                 try:
-                    t0 = time.perf_counter()
-                    parsed = list(parse_many([item]))
-                    parse_s = time.perf_counter() - t0
-                    slots[k] = self._judge(parsed, parse_s=parse_s, slow_s=slow_s)[0]
+                    with time_limit(timeout_s, _timeout_message(item[0], timeout_s)):
+                        t0 = time.perf_counter()
+                        parsed = list(parse_many([item]))
+                        parse_s = time.perf_counter() - t0
+                        slots[k] = self._judge(parsed, parse_s=parse_s, slow_s=slow_s)[0]
                 except Exception as exc:
                     slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
         return [s for s in slots if s is not None]
@@ -288,15 +335,18 @@ class StanceAnalyzer:
         while chunk := list(islice(source, batch_size)):
             for d, _ in chunk:
                 check_size(d.text, self.max_chars, id=d.id)
-            parsed = parse_many([(d.id, d.text, d.meta) for d, _ in chunk])
             per_doc: list[tuple[str, list[Pair]]] = []
-            for p, (_, requests) in zip(parsed, chunk, strict=True):
-                targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
-                index = TargetIndex(list(targets.values()))
-                pairs = request_pairs(p.document, find_actors(p), list(requests), targets, index)
-                per_doc.append((p.document.id, [_within_unit(pair) for pair in pairs]))
+            with spacy_memory_zone():
+                parsed = parse_many([(d.id, d.text, d.meta) for d, _ in chunk])
+                for p, (_, requests) in zip(parsed, chunk, strict=True):
+                    targets = {r.target: known.get(r.target, Target(r.target)) for r in requests}
+                    index = TargetIndex(list(targets.values()))
+                    actors = find_actors(p)
+                    pairs = request_pairs(p.document, actors, list(requests), targets, index)
+                    per_doc.append((p.document.id, [_within_unit(pair) for pair in pairs]))
             all_pairs = [pair for _, pairs in per_doc for pair in pairs]
             scores = self._predict(all_pairs)
+            release_freed_memory()
             row = 0
             for doc_id, pairs in per_doc:
                 yield tuple(self._judgements(doc_id, pairs, scores, row))
@@ -369,6 +419,13 @@ class StanceAnalyzer:
                 DocumentResult(doc, self.targets, actors.actors, tuple(judgements), flags=flags)
             )
         return results
+
+
+def _timeout_message(doc_id: str, timeout_s: float | None) -> str:
+    return (
+        f"document {doc_id!r} took longer than timeout_s={timeout_s} s and was stopped; "
+        "raise timeout_s, or split the document (max_chars bounds the size analysed)"
+    )
 
 
 def _within_unit(pair: Pair) -> Pair:

@@ -2,6 +2,7 @@
 
     stancekit analyze seeds/csto-armenia-2022-11-28.txt
     stancekit analyze articles/ --target NATO --format csv > judgements.csv
+    stancekit analyze articles/ --output judgements.jsonl --resume --timeout-s 60
     cat article.txt | stancekit analyze - --summary
 
 Exit status: 0 when every document was analysed, 1 when some were reported and skipped,
@@ -11,11 +12,12 @@ Exit status: 0 when every document was analysed, 1 when some were reported and s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
@@ -24,6 +26,8 @@ from stancekit.results import AUTHOR, DocumentResult, json_line
 __all__ = ["main"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
+#: ``--output`` file suffix -> format, when ``--format`` is not given.
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".json": "json", ".txt": "table"}
 
 
 def _sources(paths: Sequence[str]) -> list[str]:
@@ -64,22 +68,56 @@ def _read(source: str) -> str:
         ) from None
 
 
+def _article_lines(source: str, text: str) -> Iterator[dict[str, Any] | str]:
+    """The articles of a JSONL file (``text``, optional ``id``, other fields are metadata),
+    or for a line that is not one, a message naming the line and the fix."""
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{n}"
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError) as exc:  # bad JSON, a 5,000-digit int, deep nesting
+            yield f"{where}: not a JSON object ({type(exc).__name__}); give one article per line"
+            continue
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+            yield f"{where}: expected an object with a string 'text' field"
+            continue
+        meta = {k: v for k, v in rec.items() if k not in ("id", "text", "meta")}
+        if isinstance(rec.get("meta"), dict):
+            meta.update(rec["meta"])
+        id_ = rec.get("id")
+        yield {"id": where if id_ is None else str(id_), "text": rec["text"], "meta": meta}
+
+
 def _items(sources: list[str], failures: list[DocumentResult | str]) -> Iterator[dict[str, Any]]:
+    """One item per article: a text file, standard input, or a line of a ``.jsonl`` file."""
     for src in sources:
         try:
             text = _read(src)
         except ValueError as exc:
-            failures.append(str(exc))
-            print(f"stancekit: skipped {exc}", file=sys.stderr)
+            _skipped(failures, str(exc))
             continue
-        yield {"id": "stdin" if src == "-" else src, "text": text, "meta": {"path": src}}
+        if not src.lower().endswith(".jsonl"):
+            yield {"id": "stdin" if src == "-" else src, "text": text, "meta": {"path": src}}
+            continue
+        for item in _article_lines(src, text):
+            if isinstance(item, str):
+                _skipped(failures, item)
+            else:
+                yield item
+
+
+def _skipped(failures: list[DocumentResult | str], message: str) -> None:
+    failures.append(message)
+    print(f"stancekit: skipped {message}", file=sys.stderr)
 
 
 def _fmt_p(probs: dict[str, float], label: str) -> str:
     return f"{label} {probs[label]:.2f}"
 
 
-def _print_table(results: list[DocumentResult], summary_only: bool, out: TextIO) -> None:
+def _print_table(results: list[DocumentResult], summary_only: bool, out: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -137,45 +175,140 @@ def _analyze(args: argparse.Namespace) -> int:
     targets.extend(Target(name) for name in args.target or [])
     if args.engine == "ray":
         return _analyze_ray(args, targets or list(DEFAULT_TARGETS))
-    if args.output or args.address:
-        raise ValueError(
-            "--output and --address go with --engine ray; the local engine writes to "
-            "standard output (e.g. --format csv > judgements.csv)"
-        )
+    if args.address:
+        raise ValueError("--address goes with --engine ray")
+    fmt = _output_format(args)
     analyzer = StanceAnalyzer(model=args.model, targets=targets or DEFAULT_TARGETS)
     sources = _sources(args.paths)
     failures: list[DocumentResult | str] = []
-    progress = len(sources) > 1 and not args.quiet
-    out = sys.stdout
+    items = _items(sources, failures)
+    options = {"progress": len(sources) > 1 and not args.quiet, "timeout_s": args.timeout_s}
+    if args.output and fmt == "jsonl":
+        n = _analyze_resumable(analyzer, items, args, failures, options)
+    else:
+        with _destination(args.output) as out:
+            n = _write_results(analyzer.analyze_many(items, **options), fmt, args, failures, out)
+    if failures:
+        print(f"stancekit: {len(failures)} of {n} inputs skipped (see above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, or from ``--output``'s suffix; checks that ``--resume`` can work."""
+    fmt: str = args.format or "table"
+    if args.output and not args.format:
+        fmt = OUTPUT_FORMATS.get(Path(args.output).suffix.lower(), "")
+        if not fmt:
+            raise ValueError(
+                f"--output {args.output!r}: give --format, or a file ending in "
+                f"{', '.join(OUTPUT_FORMATS)}"
+            )
+    if args.resume and not (args.output and fmt == "jsonl"):
+        raise ValueError(
+            "--resume needs --output FILE.jsonl (a JSON Lines file it can continue); "
+            f"got --output {args.output!r} with format {fmt!r}"
+        )
+    return fmt
+
+
+@contextlib.contextmanager
+def _destination(output: str | None) -> Iterator[IO[str]]:
+    """Standard output, or ``output`` written atomically (absent until complete)."""
+    if output is None:
+        yield sys.stdout
+        return
+    from stancekit.atomic import atomic_open
+
+    with atomic_open(output) as f:
+        yield f
+
+
+def _failed(failures: list[DocumentResult | str], res: DocumentResult) -> None:
+    failures.append(res)
+    print(f"stancekit: skipped {res.document.id}: {res.error}", file=sys.stderr)
+
+
+def _write_results(
+    results_: Iterator[DocumentResult],
+    fmt: str,
+    args: argparse.Namespace,
+    failures: list[DocumentResult | str],
+    out: IO[str],
+) -> int:
+    """Write every result in ``fmt`` to ``out``; returns the number of inputs."""
+    n_failed = len(failures)
+    n = 0
     results: list[DocumentResult] = []
     header_written = False
-    for res in analyzer.analyze_many(_items(sources, failures), progress=progress):
+    for res in results_:
+        n += 1
         if not res.ok:
-            failures.append(res)
-            print(f"stancekit: skipped {res.document.id}: {res.error}", file=sys.stderr)
+            _failed(failures, res)
             continue
-        if args.format == "table" or args.format == "json":
+        if fmt == "table" or fmt == "json":
             results.append(res)
-        elif args.format == "jsonl":
+        elif fmt == "jsonl":
             for rec in _records(res, args.summary):
                 out.write(json_line(rec) + "\n")
         else:  # csv
             frame = (res.summary() if args.summary else res).to_dataframe()
             frame.to_csv(out, index=False, header=not header_written)
             header_written = True
-    if args.format == "table":
+    if fmt == "table":
         _print_table(results, args.summary, out)
-    elif args.format == "json":
+    elif fmt == "json":
         payload = [res.summary().to_dict() if args.summary else res.to_dict() for res in results]
         json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
-    if failures:
-        print(
-            f"stancekit: {len(failures)} of {len(sources)} inputs skipped (see above)",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return n + sum(isinstance(f, str) for f in failures[n_failed:])
+
+
+def _analyze_resumable(
+    analyzer: Any,
+    items: Iterator[dict[str, Any]],
+    args: argparse.Namespace,
+    failures: list[DocumentResult | str],
+    options: dict[str, Any],
+) -> int:
+    """``--output FILE.jsonl``: documents are appended to ``FILE.partial`` as they finish
+    and ``FILE`` is written at the end; ``--resume`` skips complete ones (same id and
+    text hash). See :mod:`stancekit.checkpoint`. Returns the number of inputs."""
+    from stancekit.checkpoint import Journal, text_sha256
+
+    n_failed = len(failures)
+    n = n_kept = 0
+    partial = Path(args.output + ".partial")
+    if not args.resume and partial.exists():
+        print(f"stancekit: replacing {partial} (pass --resume to continue it)", file=sys.stderr)
+    with Journal(args.output, resume=args.resume) as journal:
+        if journal.resumed_from is not None:
+            torn = f"; dropped {journal.dropped_bytes} bytes of an unfinished document"
+            print(
+                f"stancekit: resuming from {journal.resumed_from}: {journal.n_complete} "
+                f"documents complete{torn if journal.dropped_bytes else ''}",
+                file=sys.stderr,
+            )
+
+        def todo() -> Iterator[dict[str, Any]]:
+            nonlocal n_kept
+            for item in items:
+                if journal.visit(item["id"], text_sha256(item["text"])):
+                    n_kept += 1
+                else:
+                    yield item
+
+        for res in analyzer.analyze_many(todo(), **options):
+            n += 1
+            if res.ok:
+                doc = res.document
+                journal.add(doc.id, text_sha256(doc.text), _records(res, args.summary))
+            else:
+                _failed(failures, res)
+        journal.finish()
+    if n_kept:
+        print(f"stancekit: {n_kept} documents were complete; not analysed again", file=sys.stderr)
+    return n + n_kept + sum(isinstance(f, str) for f in failures[n_failed:])
 
 
 def _analyze_ray(args: argparse.Namespace, targets: list[Any]) -> int:
@@ -184,10 +317,10 @@ def _analyze_ray(args: argparse.Namespace, targets: list[Any]) -> int:
 
     if not args.output:
         raise ValueError("--engine ray needs --output DIR, a new folder for the Parquet shards")
-    if args.summary or args.format != "table" or "-" in args.paths:
+    if args.summary or args.format is not None or args.resume or "-" in args.paths:
         raise ValueError(
             "--engine ray reads files and folders (not -) and writes judgement rows as "
-            "Parquet to --output; drop --summary/--format, or use --engine local for those"
+            "Parquet to --output; drop --summary/--format/--resume, or use --engine local"
         )
     run = analyze_files(
         args.paths,
@@ -269,7 +402,7 @@ def _compare(args: argparse.Namespace) -> int:
     result = compare(a, b, gold, n_bootstrap=args.bootstrap, seed=args.seed)
     text = _json.dumps(result, indent=2, ensure_ascii=False)
     if args.json:
-        from stancekit.evaluation.report import atomic_write
+        from stancekit.atomic import atomic_write
 
         atomic_write(args.json, text + "\n")
     print(text)
@@ -309,12 +442,34 @@ def _finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from stancekit.finetuning.calibrate import recalibrate
+
+    res = recalibrate(
+        args.spans, model=args.model, out=args.out, folds=args.folds, min_spans=args.min_spans
+    )
+    print(res.to_dataframe().to_string(index=False))
+    if res.model_dir:
+        print(res.model_dir)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from stancekit.corpus import report_main
 
     return report_main(
         args.paths, args.out, aliases=args.aliases, metadata=args.metadata, model=args.model
     )
+
+
+def _positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = float("nan")
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return x
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,7 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stancekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     an = sub.add_parser("analyze", help="analyse articles (files, folders, or - for stdin)")
-    an.add_argument("paths", nargs="+", help="text files, folders of .txt/.md files, or -")
+    an.add_argument(
+        "paths",
+        nargs="+",
+        help="text files, folders of .txt/.md files, .jsonl files of articles (one JSON "
+        "object per line: text, optional id, other fields kept as metadata), or -",
+    )
     an.add_argument(
         "--target",
         action="append",
@@ -335,7 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     an.add_argument("--targets-file", metavar="FILE", help="TOML file of [[target]] entries")
     an.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
-    an.add_argument("--format", choices=["table", "csv", "jsonl", "json"], default="table")
+    an.add_argument(
+        "--format",
+        choices=["table", "csv", "jsonl", "json"],
+        help="output format (default: table, or from the --output suffix)",
+    )
     an.add_argument(
         "--summary", action="store_true", help="only the holder x target summary per document"
     )
@@ -347,7 +511,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="local: this process; ray: Ray actors, locally or on a cluster "
         "(needs stancekit[ray]; writes Parquet to --output)",
     )
-    an.add_argument("--output", metavar="DIR", help="--engine ray: new folder for Parquet shards")
+    an.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the results to FILE, atomically (local engine; .jsonl output is "
+        "checkpointed per document, see --resume); --engine ray: a new folder for Parquet",
+    )
+    an.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output FILE.jsonl: continue an interrupted run, skipping documents "
+        "already complete there (same id and same text)",
+    )
+    an.add_argument(
+        "--timeout-s",
+        type=_positive_float,
+        metavar="S",
+        help="stop a document that takes longer than S seconds and report it as skipped",
+    )
     an.add_argument(
         "--address",
         metavar="ADDR",
@@ -423,6 +604,17 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--quiet", action="store_true", help="no progress bars or log")
     ft.set_defaults(func=_finetune)
 
+    cb = sub.add_parser(
+        "calibrate",
+        help="refit the calibration temperatures on your labelled spans (no training)",
+    )
+    cb.add_argument("spans", help="labelled-spans JSONL file from your domain")
+    cb.add_argument("--model", metavar="DIR", help="model to recalibrate (default: shipped)")
+    cb.add_argument("--out", metavar="DIR", help="write the recalibrated copy here")
+    cb.add_argument("--folds", type=int, default=2, help="folds for the cross-fitted ECE")
+    cb.add_argument("--min-spans", type=int, default=50, help="fewest labels to fit a head")
+    cb.set_defaults(func=_calibrate)
+
     sub.add_parser(
         "train-default",
         add_help=False,
@@ -442,7 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (StancekitError, FileNotFoundError, TypeError, ValueError) as exc:
+    except (StancekitError, OSError, TypeError, ValueError) as exc:  # OSError: disk full...
         print(f"stancekit: error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "DocumentTimeoutError",
     "DocumentTooLargeError",
     "ModelConfigError",
     "ModelNotFoundError",
@@ -35,6 +36,10 @@ class SpansFormatError(StancekitError, ValueError):
 
 class DocumentTooLargeError(StancekitError, ValueError):
     """A document is longer than the analyzer's ``max_chars`` and was not analysed."""
+
+
+class DocumentTimeoutError(StancekitError, TimeoutError):
+    """A document took longer than ``analyze_many(timeout_s=...)`` and was not analysed."""
 
 
 class UnsafeModelWarning(UserWarning):

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
+from stancekit.memory import release_freed_memory, trim_after_batches
 from stancekit.modelconfig import (
     CONFIG_NAME,
     WEIGHTS_NAME,
@@ -52,6 +53,8 @@ __all__ = [
 #: The only pickle weights file ``StanceModel.load(..., allow_pickle=True)`` reads.
 PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+#: What runs the forward pass: PyTorch, or ONNX Runtime (``stancekit[onnx]``).
+BACKENDS = ("torch", "onnx")
 
 
 def default_model_path() -> Path:
@@ -112,6 +115,9 @@ class StanceModel:
             self.model.float()
         self.model.to(self.device)
         self.model.eval()
+        #: ``"torch"``, or ``"onnx"`` after :meth:`use_onnx`
+        self.backend = "torch"
+        self._onnx: Any = None  # an OnnxRunner once use_onnx() ran
 
     @classmethod
     def load(
@@ -121,6 +127,7 @@ class StanceModel:
         device: str | None = None,
         quantize: bool = False,
         allow_pickle: bool = False,
+        backend: str = "torch",
     ) -> StanceModel:
         """Load a model folder: ``config.json``, ``model.safetensors``, tokenizer files and
         ``stancekit.json``. Nothing is downloaded and ``trust_remote_code`` is never set.
@@ -136,9 +143,19 @@ class StanceModel:
         folder you trust, then ``save()`` it to get safetensors.
 
         ``quantize=True`` converts the linear layers to dynamic int8 (CPU only): faster on
-        CPUs, slightly different probabilities (see ``benchmarks/README.md``)."""
+        CPUs, slightly different probabilities (see ``benchmarks/README.md``).
+
+        ``backend="onnx"`` scores with ONNX Runtime on the CPU (:meth:`use_onnx`; needs
+        ``pip install stancekit[onnx]``); with ``quantize=True`` the ONNX graph is
+        quantised to int8 instead of the PyTorch model."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        if backend not in BACKENDS:
+            raise ValueError(f"'backend' must be one of {BACKENDS}, got {backend!r}")
+        if backend == "onnx":
+            if device not in (None, "cpu"):
+                raise ValueError(f"backend='onnx' runs on the CPU only, got device={device!r}")
+            device = "cpu"
         folder = Path(path)
         if not folder.is_dir():
             raise ModelNotFoundError(
@@ -180,12 +197,53 @@ class StanceModel:
             folder, local_files_only=True, trust_remote_code=False
         )
         sm = cls(model, tokenizer, config, device=device)
-        if quantize:
+        if backend == "onnx":
+            sm.use_onnx(quantize=quantize)
+        elif quantize:
             sm.quantize()
         return sm
 
+    def use_onnx(
+        self,
+        *,
+        quantize: bool = False,
+        cache_dir: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+    ) -> StanceModel:
+        """Score with ONNX Runtime on the CPU from now on; returns self.
+
+        The PyTorch model is exported to ONNX once and cached
+        (:func:`stancekit.onnx_backend.onnx_cache_dir`, or ``cache_dir``), keyed by a hash
+        of its weights; later calls (and processes) reuse the file. ``quantize=True`` uses
+        ONNX Runtime's dynamic int8 quantisation of the graph. ``threads``: intra-op
+        threads (default: ``torch.get_num_threads()``). The graph is a snapshot: change
+        the weights afterwards (training) and call this again. Needs ``stancekit[onnx]``."""
+        from stancekit.onnx_backend import onnx_runner
+
+        if self.device.type != "cpu":
+            raise ValueError(
+                f"the ONNX backend runs on the CPU only, but the model is on {self.device}; "
+                "load it with device='cpu'"
+            )
+        if self.config.extra.get("quantized") and self.backend == "torch":
+            raise ValueError(
+                "the PyTorch model is already quantized (quantize()); load it again and "
+                "pass quantize=True to use_onnx() for an int8 ONNX graph"
+            )
+        self._onnx = onnx_runner(
+            self.model, self.tokenizer, quantize=quantize, cache_dir=cache_dir, threads=threads
+        )
+        self.backend = "onnx"
+        extra = {k: v for k, v in self.config.extra.items() if k != "quantized"}
+        if quantize:
+            extra["quantized"] = "int8"
+        self.config = replace(self.config, extra=extra)
+        return self
+
     def quantize(self) -> StanceModel:
         """Convert the linear layers to dynamic int8 in place (CPU only); returns self."""
+        if self.backend == "onnx":
+            raise ValueError("the model scores with ONNX: use use_onnx(quantize=True) instead")
         if self.device.type != "cpu":
             raise ValueError(
                 f"quantize=True works on the CPU only, but the model is on {self.device}; "
@@ -344,13 +402,16 @@ class StanceModel:
         needed = sorted({w for ws in chosen for w in ws}, key=lambda w: len(ids[w]))
         logits = np.zeros((len(ids), self.config.num_labels), dtype=np.float32)
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch_enc]
+        # activations change size from batch to batch and fragment the C heap: hand its
+        # free pages back after each batch, or resident memory creeps up run after run
+        trim = self._onnx is None and self.device.type == "cpu" and trim_after_batches()
         with torch.inference_mode():
             for b in range(0, len(needed), batch_size):
                 rows = needed[b : b + batch_size]
                 feats = [{k: batch_enc[k][w] for k in keys} for w in rows]
-                padded = self.tokenizer.pad(feats, return_tensors="pt")
-                out = self.model(**{k: v.to(self.device) for k, v in padded.items()})
-                logits[rows] = out.logits.float().cpu().numpy()
+                logits[rows] = self._forward(feats)
+                if trim:
+                    release_freed_memory()
         stance = np.zeros((n, n_st))
         sentiment = np.zeros((n, self.config.num_labels - n_st))
         for i, ws in enumerate(chosen):
@@ -361,6 +422,16 @@ class StanceModel:
         return Scores(
             stance, sentiment, self.config.stance_labels, self.config.sentiment_labels, windowed
         )
+
+    def _forward(self, feats: list[dict[str, Any]]) -> np.ndarray:
+        """Logits (float32) of one batch of tokenized windows, padded to its longest."""
+        if self._onnx is not None:
+            out: np.ndarray = self._onnx(self.tokenizer.pad(feats, return_tensors="np"))
+            return out
+        padded = self.tokenizer.pad(feats, return_tensors="pt")
+        logits = self.model(**{k: v.to(self.device) for k, v in padded.items()}).logits
+        out = logits.float().cpu().numpy()
+        return out
 
     def encode(self, pairs: Sequence[PairInput]) -> Any:
         """Tokenize pairs into windows of at most ``max_length`` tokens

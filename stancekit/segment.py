@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stancekit.document import Document, Sentence
+from stancekit.memory import SPACY_LOCK
 from stancekit.nlp import load_spacy
 from stancekit.screening import mask_surrogates
 
@@ -137,7 +138,8 @@ def parse_many(
         # surrogate code points (lone \ud800 escapes in JSON) cannot be encoded as UTF-8,
         # which spaCy needs: it reads them as U+FFFD (same length, so offsets hold)
         pieces = [mask_surrogates(text[s:e]) for _, text, _, spans in buffered for s, e in spans]
-        docs = iter(nlp.pipe(pieces, batch_size=batch_size))
+        with SPACY_LOCK:  # not while another thread's memory zone is open
+            docs = iter(list(nlp.pipe(pieces, batch_size=batch_size)))
         for id_, text, meta, spans in buffered:
             lines = [ParsedLine(s, next(docs)) for s, _ in spans]
             yield _build(text, id_, meta, lines)

@@ -220,6 +220,55 @@ def test_documents_slower_than_slow_s_are_flagged(analyzer: StanceAnalyzer) -> N
         next(analyzer.analyze_many(items, slow_s=0))
 
 
+def test_a_document_over_timeout_s_is_an_error_result_and_the_batch_goes_on(
+    analyzer: StanceAnalyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import stancekit.analyzer as module
+    from stancekit.results import BatchSummary
+
+    real = module.find_actors
+
+    def slow_on_marker(parsed: Any) -> Any:
+        if "SLOWDOWN" in parsed.document.text:
+            time.sleep(30)  # stands for a pathological actor-linking case
+        return real(parsed)
+
+    monkeypatch.setattr(module, "find_actors", slow_on_marker)
+    items = [("a", "Baku blamed the CSTO."), ("slow", "SLOWDOWN. The CSTO met."), ("c", "CSTO.")]
+    summary = BatchSummary()
+    start = time.monotonic()
+    results = list(analyzer.analyze_many(items, progress=False, timeout_s=1.0, summary=summary))
+    took = time.monotonic() - start
+    assert [r.document.id for r in results] == ["a", "slow", "c"]
+    assert results[0].ok and results[2].ok and results[0].judgements
+    error = results[1].error or ""
+    assert error.startswith("DocumentTimeoutError: document 'slow' took longer than timeout_s=1.0")
+    assert "raise timeout_s" in error
+    assert summary.skipped == {"DocumentTimeoutError": 1}
+    assert took < 3 * 1.0 + 5  # batch budget (3 x 1 s) + 1 s alone + parsing, not 30 s
+    with pytest.raises(ValueError, match="'timeout_s' must be a positive number"):
+        next(analyzer.analyze_many(items, timeout_s=0))
+
+
+def test_timeout_s_off_the_main_thread_warns_and_does_not_interrupt(
+    analyzer: StanceAnalyzer,
+) -> None:
+    import threading
+
+    caught: list[Any] = []
+
+    def worker() -> None:
+        with pytest.warns(RuntimeWarning, match="needs POSIX signals and the main thread"):
+            caught.extend(analyzer.analyze_many(["The CSTO met."], progress=False, timeout_s=5))
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert len(caught) == 1 and caught[0].ok
+
+
 def test_the_batch_summary_counts_what_was_skipped_and_why(analyzer: StanceAnalyzer) -> None:
     from stancekit.results import BatchSummary
 
@@ -255,6 +304,56 @@ def test_jsonl_output_is_byte_identical_across_runs_and_batch_sizes(
         ]
         assert len(lines) > 20
         outputs.add("".join(lines).encode("utf-8"))
+    assert len(outputs) == 1
+
+
+def _jsonl(results: Any) -> bytes:
+    from stancekit.results import json_line
+
+    return "".join(
+        json_line(rec) + "\n"
+        for res in results
+        for rec in [*res.to_records(), *res.summary().to_records()]
+    ).encode("utf-8")
+
+
+def test_jsonl_output_is_byte_identical_across_document_batch_sizes_1_7_64(
+    tiny_model: StanceModel, seed_text: str
+) -> None:
+    # each paragraph of the seed article is a document: the batch size changes which
+    # documents' pairs share a model call, so padding and batch shapes change
+    paragraphs = [p for p in seed_text.split("\n") if p.strip()]
+    items = [("seed", seed_text), *((f"p{k}", p) for k, p in enumerate(paragraphs))]
+    assert len(items) >= 10
+    outputs = {
+        _jsonl(
+            StanceAnalyzer(model=tiny_model, batch_size=size).analyze_many(
+                items, batch_size=size, progress=False
+            )
+        )
+        for size in (1, 7, 64)
+    }
+    assert len(outputs) == 1 and outputs.pop().count(b"\n") > 30
+
+
+def test_default_model_output_is_byte_identical_across_batch_sizes_1_7_64(
+    seed_text: str,
+) -> None:
+    from stancekit.model import CONFIG_NAME, default_model_path
+
+    if not (default_model_path() / CONFIG_NAME).exists():
+        pytest.skip("default model not built")
+    model = StanceModel.load(default_model_path(), device="cpu")
+    paragraphs = [p for p in seed_text.split("\n") if p.strip()]
+    items = [("seed", seed_text), *((f"p{k}", p) for k, p in enumerate(paragraphs))]
+    outputs = {
+        _jsonl(
+            StanceAnalyzer(model=model, batch_size=size).analyze_many(
+                items, batch_size=size, progress=False
+            )
+        )
+        for size in (1, 7, 64)
+    }
     assert len(outputs) == 1
 
 

@@ -385,6 +385,20 @@ def test_read_jsonl_errors_name_the_line_and_the_fix(tmp_path: Path) -> None:
         )
 
 
+def test_read_jsonl_of_deeply_nested_or_huge_json_is_a_corpus_error_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    # fuzz find (benchmarks/fuzz.py, cli_report): a line of 5,000 "[" raised RecursionError
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"document_id": "a"}\n' + "[" * 5000 + "\n")
+    with pytest.raises(CorpusError, match="line 2: not JSON \\(RecursionError\\)"):
+        Corpus.read_jsonl(deep)
+    huge = tmp_path / "huge.json"
+    huge.write_text("1" * 5000)
+    with pytest.raises(CorpusError, match="not JSON"):
+        Corpus.read_jsonl(huge)
+
+
 def test_parquet_round_trip_keeps_rows_documents_and_aliases(
     corpus: Corpus, tmp_path: Path
 ) -> None:

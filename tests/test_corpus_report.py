@@ -181,3 +181,28 @@ def test_report_main_reads_article_metadata_from_jsonl_fields_and_front_matter(
     assert code == 0, capsys.readouterr().err
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "3 of 3 documents dated" in page
+
+
+def test_report_on_an_articles_jsonl_with_a_deeply_nested_line_exits_2_with_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fuzz find (benchmarks/fuzz.py, cli_report): RecursionError escaped report_main
+    src = tmp_path / "articles.jsonl"
+    src.write_text('{"text": "The CSTO met."}\n' + "[" * 5000 + "\n")
+    assert report_main([str(src)], str(tmp_path / "out")) == 2
+    assert "line 2: not JSON (RecursionError)" in capsys.readouterr().err
+    src.write_text("[" * 5000 + "\n")  # first line: read as results, which say so
+    assert report_main([str(src)], str(tmp_path / "out")) == 2
+    assert "line 1: not JSON (RecursionError)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_on_an_articles_jsonl_line_without_text_skips_it_with_exit_1(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fuzz find (benchmarks/fuzz.py, cli_report), minimal input: {"text": ""} then {}
+    src = tmp_path / "articles.jsonl"
+    src.write_text('{"text": ""}\n{}\n')
+    assert report_main([str(src)], str(tmp_path / "out"), model=str(tiny_model_dir)) == 1
+    assert f"skipped {src}:2: no string 'text' field" in capsys.readouterr().err
+    assert (tmp_path / "out" / "index.html").is_file()

@@ -75,10 +75,16 @@ def test_ray_is_an_optional_extra_not_a_core_dependency() -> None:
     assert "\nray==" in (ROOT / "requirements-dev.lock").read_text(encoding="utf-8")
 
 
-def test_cli_output_and_address_without_ray_engine_are_refused(
+def test_cli_output_folder_without_ray_engine_needs_a_file_format(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(["analyze", "x.txt", "--output", str(tmp_path / "out")])
+    assert code == 2
+    assert "give --format, or a file ending in .jsonl" in capsys.readouterr().err
+
+
+def test_cli_address_without_ray_engine_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["analyze", "x.txt", "--address", "auto"])
     assert code == 2
     assert "--engine ray" in capsys.readouterr().err
 

@@ -338,3 +338,18 @@ def test_max_length_beyond_the_encoders_positions_is_refused(
     (long / CONFIG_NAME).write_text(json.dumps({**cfg, "max_length": 200}))
     with pytest.raises(ModelConfigError, match=r"max_length=200 is more than.*=128"):
         StanceModel.load(long)
+
+
+def test_predict_returns_freed_memory_after_each_batch(
+    tiny_model: StanceModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stancekit.model as model_module
+
+    calls: list[int] = []
+    monkeypatch.setattr(model_module, "release_freed_memory", lambda: calls.append(1) or True)
+    pairs = [PairInput(("word " * k) + "CSTO.", None, "CSTO", None, None) for k in range(1, 11)]
+    tiny_model.predict(pairs, batch_size=4)
+    assert len(calls) == 3  # 10 windows in batches of 4
+    monkeypatch.setenv("STANCEKIT_MALLOC_TRIM", "0")  # the opt-out
+    tiny_model.predict(pairs[:5], batch_size=4)
+    assert len(calls) == 3

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +62,19 @@ def test_wheel_in_a_fresh_venv_analyzes_without_the_repository(tmp_path: Path) -
         check=True,
     ).stdout.strip()
     assert "site-packages" in where and str(ROOT) not in where
+
+
+def test_onnx_runtime_is_an_extra_locked_for_dev_only_with_torch_still_pinned() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith(("onnx", "onnxruntime")) for d in project["dependencies"])
+    assert {d.split(">")[0] for d in project["optional-dependencies"]["onnx"]} == {
+        "onnxruntime",
+        "onnx",
+    }
+    core = (ROOT / "requirements.lock").read_text()
+    dev = (ROOT / "requirements-dev.lock").read_text()
+    assert not re.search(r"^onnx", core, re.M)
+    assert re.search(r"^onnxruntime==\S+ \\\n\s+--hash=sha256:", dev, re.M)
+    assert re.search(r"^onnx==\S+ \\\n\s+--hash=sha256:", dev, re.M)
+    for lock in (core, dev):
+        assert re.findall(r"^torch==(\S+)", lock, re.M) == ["2.13.0+cpu"]

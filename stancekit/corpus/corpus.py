@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from stancekit.atomic import atomic_open
 from stancekit.corpus import aggregate
 from stancekit.corpus.aliases import AliasTable, load_aliases
 from stancekit.corpus.identity import Identity, resolve_actors
@@ -212,7 +213,8 @@ class Corpus:
         stored = {"documents": json_records(docs), "aliases": self.aliases.to_dict()}
         table = pa.Table.from_pandas(self._view, preserve_index=False)
         meta = {**(table.schema.metadata or {}), META_KEY: json.dumps(stored).encode()}
-        pq.write_table(table.replace_schema_metadata(meta), out)
+        with atomic_open(out, "wb") as f:
+            pq.write_table(table.replace_schema_metadata(meta), f)
         return out
 
     def with_metadata(

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from stancekit.atomic import atomic_open
 from stancekit.corpus.corpus import Corpus
 from stancekit.corpus.network import ActorNetwork
 from stancekit.results import AUTHOR, DocumentResult
@@ -58,7 +59,8 @@ def _save(fig: Figure, path: PathArg, func: str) -> Figure:
             f"The 'path' parameter of {func} must end in .png or .svg. Got {str(out)!r} instead."
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=fmt, dpi=DPI, bbox_inches="tight")
+    with atomic_open(out, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=DPI, bbox_inches="tight")
     return fig
 
 

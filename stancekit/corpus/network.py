@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from stancekit.atomic import atomic_open
 from stancekit.corpus.aggregate import sentence_rows
 from stancekit.results import AUTHOR
 
@@ -88,7 +89,8 @@ class ActorNetwork:
 
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_graphml(self.to_networkx(), out)
+        with atomic_open(out, "wb") as f:
+            nx.write_graphml(self.to_networkx(), f)
         return out
 
 

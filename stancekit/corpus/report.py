@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from stancekit.atomic import atomic_write, atomic_write_bytes
 from stancekit.corpus.corpus import Corpus
-from stancekit.evaluation.report import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -88,7 +88,7 @@ def _image(fig: Figure, out_dir: Path, name: str, alt: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     data = buf.getvalue()
-    (out_dir / name).write_bytes(data)
+    atomic_write_bytes(out_dir / name, data)
     encoded = base64.b64encode(data).decode("ascii")
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{encoded}">'
 
@@ -288,11 +288,22 @@ def _article_lines(p: Path) -> list[dict[str, Any]] | None:
         first = next((line for line in f if line.strip()), "")
     try:
         rec = json.loads(first)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON: left to the results reader to report
         return None
     if not isinstance(rec, dict) or "text" not in rec or {"stance", "judgements"} & set(rec):
         return None
-    rows = [json.loads(line) for line in p.open(encoding="utf-8") if line.strip()]
+    rows = []
+    with p.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit int, deep nesting
+                raise ValueError(
+                    f"{p}, line {n}: not JSON ({type(exc).__name__}); an articles JSONL needs "
+                    "one object with a 'text' field per line"
+                ) from None
     return [r for r in rows if isinstance(r, dict)]
 
 
@@ -306,8 +317,12 @@ def _analyse(
     items = []
     for src, rows in records:  # articles JSONL: id, text and any metadata fields
         for k, r in enumerate(rows, 1):
+            if not isinstance(r.get("text"), str):
+                _skip(failures, f"{src}:{k}: no string 'text' field; give each article a text")
+                continue
             meta = {key: v for key, v in r.items() if key not in ("id", "text", "meta")}
-            meta.update(r.get("meta") or {})
+            if isinstance(r.get("meta"), dict):
+                meta.update(r["meta"])
             items.append({"id": str(r.get("id") or f"{src}:{k}"), "text": r["text"], "meta": meta})
     for p in texts:
         try:

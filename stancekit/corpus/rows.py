@@ -197,7 +197,7 @@ def read_jsonl_file(path: Path, records: list[dict[str, Any]], docs: list[dict[s
     if path.suffix.lower() == ".json":  # `stancekit analyze --format json`: one JSON array
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # also a 5,000-digit int, deep nesting
             raise CorpusError(f"read_jsonl: {str(path)!r}: not JSON ({exc})") from None
         for k, obj in enumerate(data if isinstance(data, list) else [data]):
             take_record(obj, f"{str(path)!r}, item {k}", records, docs)
@@ -208,9 +208,10 @@ def read_jsonl_file(path: Path, records: list[dict[str, Any]], docs: list[dict[s
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit int, deep nesting
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
                 raise CorpusError(
-                    f"read_jsonl: {str(path)!r}, line {lineno}: not JSON ({exc.msg}); each line "
+                    f"read_jsonl: {str(path)!r}, line {lineno}: not JSON ({why}); each line "
                     "must be one record as `stancekit analyze --format jsonl` writes it"
                 ) from None
             take_record(obj, f"{str(path)!r}, line {lineno}", records, docs)

@@ -85,7 +85,7 @@ class EvaluationReport:
         """Write :meth:`to_dict` as indented JSON."""
         import json
 
-        from stancekit.evaluation.report import atomic_write
+        from stancekit.atomic import atomic_write
 
         atomic_write(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
@@ -93,7 +93,7 @@ class EvaluationReport:
         """Write the gold documents back with the model's predictions added."""
         import json
 
-        from stancekit.evaluation.report import atomic_write
+        from stancekit.atomic import atomic_write
 
         atomic_write(
             path, "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in self.predictions)

@@ -21,6 +21,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from stancekit.atomic import atomic_open
+
 __all__ = ["plot_confusion", "plot_per_target", "plot_reliability"]
 
 DPI = 120
@@ -31,7 +33,8 @@ def _save(fig: Figure, path: str | Path) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
-    fig.savefig(out, format="png", dpi=DPI, bbox_inches="tight")
+    with atomic_open(out, "wb") as f:
+        fig.savefig(f, format="png", dpi=DPI, bbox_inches="tight")
     fig.clear()
     return out
 

@@ -1,41 +1,20 @@
-"""Writing an evaluation: ``report.md`` with its tables and PNG figures.
-
-Example:
-    >>> from stancekit.evaluation.report import atomic_write
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "x.txt"); _ = atomic_write(p, "hi")
-    >>> open(p).read()
-    'hi'
+"""Writing an evaluation: ``report.md`` with its tables and PNG figures, each file
+written atomically (:mod:`stancekit.atomic`; ``atomic_write`` is re-exported here).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stancekit.atomic import atomic_write
 from stancekit.evaluation.figures import plot_confusion, plot_per_target, plot_reliability
 
 if TYPE_CHECKING:
     from stancekit.evaluation import EvaluationReport
 
 __all__ = ["atomic_write", "write_report"]
-
-
-def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed into place."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
 
 
 def _num(x: Any) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from stancekit.atomic import atomic_open
 from stancekit.errors import SpansFormatError
 from stancekit.results import json_line
 from stancekit.spans.model import GoldDocument, SpanSet
@@ -48,27 +46,16 @@ def write_spans(path: str | Path, docs: Iterable[GoldDocument] | SpanSet) -> Pat
     then ``os.replace``; on any error the old file is untouched.
     """
     p = Path(path)
-    mode = p.stat().st_mode & 0o777 if p.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            seen: set[str] = set()
-            for i, doc in enumerate(docs):
-                if not isinstance(doc, GoldDocument):
-                    raise TypeError(f"write_spans: docs[{i}] is a {type(doc).__name__}")
-                if doc.id in seen:
-                    raise SpansFormatError(
-                        f"write_spans: document {i} repeats id={doc.id!r}; "
-                        "give each document its own id"
-                    )
-                seen.add(doc.id)
-                f.write(json_line(doc.to_dict()) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(p) as f:
+        seen: set[str] = set()
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, GoldDocument):
+                raise TypeError(f"write_spans: docs[{i}] is a {type(doc).__name__}")
+            if doc.id in seen:
+                raise SpansFormatError(
+                    f"write_spans: document {i} repeats id={doc.id!r}; "
+                    "give each document its own id"
+                )
+            seen.add(doc.id)
+            f.write(json_line(doc.to_dict()) + "\n")
     return p
