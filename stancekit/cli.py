@@ -146,7 +146,7 @@ def _print_table(results: list[DocumentResult], summary_only: bool, out: IO[str]
                 )
             console.print(table)
         summ = Table(title=f"{res.document.id}: holder x target summary")
-        for col in ("holder", "target", "sentences", "stance", "sentiment", "evidence"):
+        for col in ("holder", "target", "sentences", "stance", "sentiment", "strongest sentence"):
             summ.add_column(col, overflow="fold")
         for r in res.summary().rows:
             ev = r.evidence.text if len(r.evidence.text) <= 60 else r.evidence.text[:57] + "..."
@@ -154,11 +154,18 @@ def _print_table(results: list[DocumentResult], summary_only: bool, out: IO[str]
                 r.holder or AUTHOR,
                 r.target,
                 str(r.n_sentences),
-                _fmt_p(dict(r.stance_probs), r.stance),
-                _fmt_p(dict(r.sentiment_probs), r.sentiment),
+                _fmt_evidence(r.stance, r.favor_evidence, r.against_evidence),
+                _fmt_evidence(r.sentiment, r.positive_evidence, r.negative_evidence),
                 f"[{r.evidence.index}] {ev}",
             )
         console.print(summ)
+
+
+def _fmt_evidence(label: str, first: float, second: float) -> str:
+    """A summary label with its evidence: the expected number of sentences that express
+    the winning stance (or, for none/neutral, the larger of the two)."""
+    value = {"favor": first, "positive": first, "against": second, "negative": second}
+    return f"{label} ({value.get(label, max(first, second)):.2f} sent.)"
 
 
 def _records(res: DocumentResult, summary_only: bool) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTHOR",
     "PROB_DECIMALS",
+    "SUMMARY_MIN_EVIDENCE",
     "BatchSummary",
     "DocumentResult",
     "Judgement",
@@ -54,6 +55,9 @@ __all__ = [
 AUTHOR = "(author)"
 #: Decimals kept for probabilities in records and JSON output (see the module docstring).
 PROB_DECIMALS = 4
+#: Expected sentences of a stance an article needs before its summary shows that stance
+#: (see :meth:`DocumentResult.summary` and ``benchmarks/summary_rule.py``).
+SUMMARY_MIN_EVIDENCE = 0.75
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -143,9 +147,14 @@ class Judgement:
 class SummaryRow:
     """A holder's stance toward a target over one document.
 
-    Probabilities are means over the sentences judged; ``stance`` is the label with the
-    highest mean probability; ``evidence`` is the sentence with the most confident
-    favor/against judgement.
+    Probabilities are means over the sentences judged. ``favor_evidence`` and
+    ``against_evidence`` are sums over the sentences: the expected number of sentences
+    that express each stance (likewise ``positive_evidence`` / ``negative_evidence``).
+    ``stance`` is the stance with more evidence when it reaches ``min_evidence`` sentences
+    (:data:`SUMMARY_MIN_EVIDENCE`), else ``none``; ``sentiment`` likewise (else
+    ``neutral``). An actor usually states a position in one or two of the sentences that
+    name them, so the mean is dominated by ``none``; see :meth:`DocumentResult.summary`.
+    ``evidence`` is the sentence with the most confident favor/against judgement.
     """
 
     document_id: str
@@ -157,6 +166,10 @@ class SummaryRow:
     sentiment: str
     sentiment_probs: Mapping[str, float]
     evidence: Sentence
+    favor_evidence: float = 0.0
+    against_evidence: float = 0.0
+    positive_evidence: float = 0.0
+    negative_evidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A flat record: one row of :meth:`Summary.to_dataframe`."""
@@ -168,8 +181,12 @@ class SummaryRow:
             "stance": self.stance,
         }
         row.update(_probs(self.stance_probs))
+        row["favor_evidence"] = round(self.favor_evidence, PROB_DECIMALS)
+        row["against_evidence"] = round(self.against_evidence, PROB_DECIMALS)
         row["sentiment"] = self.sentiment
         row.update(_probs(self.sentiment_probs))
+        row["positive_evidence"] = round(self.positive_evidence, PROB_DECIMALS)
+        row["negative_evidence"] = round(self.negative_evidence, PROB_DECIMALS)
         row.update(
             evidence_index=self.evidence.index,
             evidence_start=self.evidence.start,
@@ -221,15 +238,34 @@ class DocumentResult:
         """True when the document was analysed without error."""
         return self.error is None
 
-    def summary(self) -> Summary:
-        """Holder x target summary: mean probabilities, label, sentences, strongest evidence."""
+    def summary(self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE) -> Summary:
+        """Holder x target summary: mean probabilities, evidence, label, strongest sentence.
+
+        The label is the stance (sentiment) whose expected number of sentences, the sum of
+        its probability over the sentences, is larger, provided it is at least
+        ``min_evidence``; otherwise ``none`` (``neutral``). The default, 0.75, was chosen
+        by ``benchmarks/summary_rule.py`` on groups of labelled sentences standing in for
+        articles (DSA validation pairs, NewsMTSC hold-out articles), where it beat the
+        label of the mean probabilities (DSA macro-F1 0.86 vs 0.68); the seed article was
+        not used.
+        """
+        if not (isinstance(min_evidence, (int, float)) and min_evidence > 0):
+            raise ValueError(
+                f"'min_evidence' must be a positive number of sentences, got {min_evidence!r}"
+            )
         groups: dict[tuple[str | None, str], list[Judgement]] = defaultdict(list)
         for j in self.judgements:
             groups[(None if j.holder is None else j.holder.name, j.target.name)].append(j)
         rows = []
         for (holder, target), js in groups.items():
-            st = _mean([j.stance_probs for j in js])
-            se = _mean([j.sentiment_probs for j in js])
+            by_sentence: dict[int, list[Judgement]] = defaultdict(list)
+            for j in js:
+                by_sentence[j.sentence.index].append(j)
+            st_s = [_mean([j.stance_probs for j in g]) for g in by_sentence.values()]
+            se_s = [_mean([j.sentiment_probs for j in g]) for g in by_sentence.values()]
+            st, se = _mean(st_s), _mean(se_s)
+            fav, ag = sum(d["favor"] for d in st_s), sum(d["against"] for d in st_s)
+            pos, neg = sum(d["positive"] for d in se_s), sum(d["negative"] for d in se_s)
             best = max(
                 js,
                 key=lambda j: max(
@@ -241,12 +277,18 @@ class DocumentResult:
                     document_id=self.document.id,
                     holder=holder,
                     target=target,
-                    n_sentences=len({j.sentence.index for j in js}),
-                    stance=max(st, key=st.__getitem__),
+                    n_sentences=len(by_sentence),
+                    stance=_evidence_label(fav, ag, ("favor", "against", "none"), min_evidence),
                     stance_probs=st,
-                    sentiment=max(se, key=se.__getitem__),
+                    sentiment=_evidence_label(
+                        pos, neg, ("positive", "negative", "neutral"), min_evidence
+                    ),
                     sentiment_probs=se,
                     evidence=best.sentence,
+                    favor_evidence=fav,
+                    against_evidence=ag,
+                    positive_evidence=pos,
+                    negative_evidence=neg,
                 )
             )
         return Summary(tuple(rows))
@@ -357,7 +399,9 @@ _JUDGEMENT_COLUMNS = [
 ]
 _SUMMARY_COLUMNS = [
     *("document_id", "holder", "target", "n_sentences"),
-    *_LABEL_COLUMNS,
+    *("stance", "p_favor", "p_against", "p_none", "favor_evidence", "against_evidence"),
+    *("sentiment", "p_positive", "p_neutral", "p_negative"),
+    *("positive_evidence", "negative_evidence"),
     *("evidence_index", "evidence_start", "evidence_end", "evidence"),
 ]
 
@@ -371,6 +415,14 @@ def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.Data
     )
 
 
-def _mean(dists: list[Mapping[str, float]]) -> dict[str, float]:
+def _evidence_label(a: float, b: float, labels: tuple[str, str, str], floor: float) -> str:
+    """``labels[0]`` or ``labels[1]`` for the larger of ``a`` and ``b`` if it reaches
+    ``floor``, else ``labels[2]``."""
+    if max(a, b) < floor:
+        return labels[2]
+    return labels[0] if a >= b else labels[1]
+
+
+def _mean(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
     keys = list(dists[0])
     return {k: sum(d[k] for d in dists) / len(dists) for k in keys}

@@ -65,9 +65,10 @@ SEED_EXPECTED = [
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 4 target not reached: the default model (0.2.0) reads most of "
-    "Khachatrian's and Zas's reported stances on the seed as 'none' (see its model card); "
-    "strict, so this test fails once the summary holds and the marker must go",
+    reason="issue 4 target not reached: with the evidence-sum summary the default model "
+    "(0.2.0) gets 3 of 4; Zas -> CSTO has 0.47 expected favor sentences, under 0.75 (see "
+    "its model card); strict, so this test fails once the summary holds and the marker "
+    "must go",
 )
 def test_seed_summary_reads_like_the_article() -> None:
     from pathlib import Path

@@ -69,6 +69,32 @@ def test_summary_averages_probabilities_per_holder_and_target() -> None:
     assert rows[None].stance == "none" and rows[None].n_sentences == 1
 
 
+def test_one_clear_sentence_among_many_neutral_ones_sets_the_summary_stance() -> None:
+    # two sentences say nothing (p_none 0.9; sentence 1 judged twice, counted once), one
+    # says "against" (0.85): the mean of the probabilities is "none", while the expected
+    # number of "against" sentences is 0.85 + 0.05 + 0.05 = 0.95 >= 0.75
+    js = (
+        _j(SENTS[0], ZAS, 0.05, 0.85),
+        _j(SENTS[1], ZAS, 0.05, 0.05),
+        _j(SENTS[1], ZAS, 0.05, 0.05),
+        _j(SENTS[2], ZAS, 0.05, 0.05),
+    )
+    result = DocumentResult(DOC, (CSTO,), (ZAS,), js)
+    row = result.summary().rows[0]
+    assert row.n_sentences == 3
+    assert max(row.stance_probs, key=row.stance_probs.__getitem__) == "none"
+    assert row.against_evidence == pytest.approx(0.95)
+    assert row.favor_evidence == pytest.approx(0.15)
+    assert row.stance == "against" and row.sentiment == "negative"
+    assert result.summary(min_evidence=1.0).rows[0].stance == "none"
+    assert {"favor_evidence", "against_evidence", "negative_evidence"} <= set(row.to_dict())
+
+
+def test_min_evidence_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="'min_evidence' must be a positive number"):
+        RESULT.summary(min_evidence=0)
+
+
 def test_records_point_into_the_text() -> None:
     for rec in RESULT.to_records():
         assert TEXT[rec["sentence_start"] : rec["sentence_end"]] == rec["sentence"]
