@@ -21,6 +21,8 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -510,11 +512,32 @@ def analyze_files(
             text_column=options.get("text_column", "text"),
             id_column=options.get("id_column", "id"),
         )
-        analyze_dataset(docs, errors="record", **options).write_parquet(out)
+        _write_atomically(analyze_dataset(docs, errors="record", **options), out)
     finally:
         if started:
             ray_.shutdown()
     return _summarise(out)
+
+
+def _write_atomically(rows: Any, out: str) -> None:
+    """``rows.write_parquet`` into a temporary sibling folder renamed to ``out`` when
+    complete, so a local ``out`` is either whole or absent (an interrupted run leaves only
+    a hidden ``.NAME.*`` folder, removed on error). A URI (``s3://...``) is written in
+    place: object stores have no atomic rename."""
+    if "://" in out:
+        rows.write_parquet(out)
+        return
+    dest = Path(out)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        rows.write_parquet(str(tmp))
+        if dest.is_dir():
+            dest.rmdir()  # empty: analyze_files refuses a folder with files in it
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _summarise(out: str) -> RayRun:

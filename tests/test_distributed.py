@@ -289,3 +289,29 @@ def test_read_documents_reads_jsonl_and_parquet_rows_with_their_ids(
     for name in ("docs.jsonl", "docs.parquet"):
         got = read_documents(str(tmp_path / name)).take_all()
         assert sorted((r["id"], r["text"]) for r in got) == [(r["id"], r["text"]) for r in rows]
+
+
+class _Rows:
+    """Stands in for a Ray Dataset: writes one shard, then fails if told to."""
+
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+
+    def write_parquet(self, path: str) -> None:
+        (Path(path) / "shard-0.parquet").write_bytes(b"PAR1 partial")
+        if self.fail:
+            raise KeyboardInterrupt("killed mid-write")
+
+
+def test_parquet_output_appears_only_when_complete(tmp_path: Path) -> None:
+    from stancekit.distributed import _write_atomically
+
+    out = tmp_path / "judgements"
+    with pytest.raises(KeyboardInterrupt):
+        _write_atomically(_Rows(fail=True), str(out))
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # the temporary folder is removed too
+    out.mkdir()  # an empty folder given as output is replaced
+    _write_atomically(_Rows(fail=False), str(out))
+    assert [p.name for p in out.iterdir()] == ["shard-0.parquet"]
+    assert [p.name for p in tmp_path.iterdir()] == ["judgements"]
