@@ -4,7 +4,7 @@ accuracy change on the dev sets, both measured in this one process.
     PYTHONPATH=. python benchmarks/quantize.py [--data ../shared/data] [--runs 3]
 
 For each dev set (``dsa_valid`` stance, ``ibm_argq_val`` stance on a seeded 1,500,
-NewsMTSC's document-level 10% hold-out of the default recipe for sentiment) it prints the
+NewsMTSC's 10% hold-out of the default recipe, by story/article, for sentiment) it prints the
 macro-F1 of the float32 model and the int8 model and the change in points; then the
 scoring speed (pairs per second, median of ``--runs`` after a warm-up) of both on the
 ``dsa_valid`` pairs and the ratio.
@@ -22,12 +22,23 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from stancekit.model import StanceModel, default_model_path
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
+
+RECIPE = Path(__file__).resolve().parents[1] / "configs" / "default-model.json"
 
 
 def dev_sets(data: Path) -> dict[str, tuple[list[Example], str]]:
-    news = read_labelled_spans(data / "newsmtsc_train.jsonl", source="newsmtsc")
-    _, held = holdout_split(news, 0.1, group="doc", seed=13)
+    cfg = RecipeConfig.from_json(RECIPE)
+    spec = next(d for d in cfg.datasets if d.name == "newsmtsc")
+    news = read_labelled_spans(data / spec.file, source="newsmtsc")
+    _, held = holdout_split(
+        news,
+        spec.holdout_fraction,
+        group=spec.holdout_group,
+        seed=cfg.seed,
+        key_pattern=spec.holdout_key,
+    )
     argq = read_labelled_spans(data / "ibm_argq_val.jsonl", source="argq")
     return {
         "dsa_valid": (read_labelled_spans(data / "dsa_valid.jsonl"), "stance"),
