@@ -23,7 +23,8 @@ from sklearn.metrics import f1_score
 
 from stancekit.model import StanceModel, default_model_path
 from stancekit.training.config import RecipeConfig
-from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
+from stancekit.training.data import Example, read_labelled_spans, subsample
+from stancekit.training.sets import split_by_spec
 
 RECIPE = Path(__file__).resolve().parents[1] / "configs" / "default-model.json"
 
@@ -32,13 +33,7 @@ def dev_sets(data: Path) -> dict[str, tuple[list[Example], str]]:
     cfg = RecipeConfig.from_json(RECIPE)
     spec = next(d for d in cfg.datasets if d.name == "newsmtsc")
     news = read_labelled_spans(data / spec.file, source="newsmtsc")
-    _, held = holdout_split(
-        news,
-        spec.holdout_fraction,
-        group=spec.holdout_group,
-        seed=cfg.seed,
-        key_pattern=spec.holdout_key,
-    )
+    _, held = split_by_spec(news, spec, seed=cfg.seed)
     argq = read_labelled_spans(data / "ibm_argq_val.jsonl", source="argq")
     return {
         "dsa_valid": (read_labelled_spans(data / "dsa_valid.jsonl"), "stance"),

@@ -35,7 +35,7 @@ from stancekit.errors import StancekitError
 from stancekit.evaluation.metrics import calibration_summary
 from stancekit.finetuning.data import DataInput, as_documents, to_examples
 from stancekit.model import StanceModel, default_model_path
-from stancekit.training.calibration import fit_temperature, head_labels
+from stancekit.training.calibration import fit_temperature, head_labels, uncalibrated
 from stancekit.training.data import Example
 
 __all__ = ["CalibrationError", "CalibrationResult", "recalibrate"]
@@ -145,10 +145,7 @@ def recalibrate(
     )
     docs, _ = as_documents(spans, name="spans")
     exs = to_examples(docs, source="recalibration")
-    raw_cfg = replace(sm.config, temperature_stance=1.0, temperature_sentiment=1.0)
-    raw = StanceModel(sm.model, sm.tokenizer, raw_cfg, device=str(sm.device)).predict(
-        [e.pair for e in exs]
-    )
+    raw = uncalibrated(sm).predict([e.pair for e in exs])
     before = {"stance": sm.config.temperature_stance, "sentiment": sm.config.temperature_sentiment}
     after = dict(before)
     heads: list[str] = []

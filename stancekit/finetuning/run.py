@@ -160,14 +160,9 @@ def _evaluate(sm: StanceModel, docs: list[GoldDocument], n_boot: int, seed: int)
 
 
 def _refit_temperatures(sm: StanceModel, dev: list[Example]) -> dict[str, float]:
-    from stancekit.training.calibration import fit_temperature, head_labels
+    from stancekit.training.calibration import fit_temperature, head_labels, uncalibrated
 
-    raw = StanceModel(
-        sm.model,
-        sm.tokenizer,
-        replace(sm.config, temperature_stance=1.0, temperature_sentiment=1.0),
-        device="cpu",
-    ).predict([e.pair for e in dev])
+    raw = uncalibrated(sm).predict([e.pair for e in dev])
     temps = {
         "stance": sm.config.temperature_stance,
         "sentiment": sm.config.temperature_sentiment,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "head_labels",
     "head_metrics",
     "predict_sets",
+    "uncalibrated",
 ]
 
 
@@ -49,6 +51,13 @@ def fit_temperature(probs: np.ndarray, y: np.ndarray) -> float:
 
     res = minimize_scalar(nll, bounds=(math.log(0.05), math.log(20.0)), method="bounded")
     return float(math.exp(res.x))
+
+
+def uncalibrated(sm: StanceModel) -> StanceModel:
+    """``sm`` with both temperatures at 1 (same weights, not copied): the raw scores that
+    temperatures are fitted on."""
+    cfg = replace(sm.config, temperature_stance=1.0, temperature_sentiment=1.0)
+    return StanceModel(sm.model, sm.tokenizer, cfg, device=str(sm.device))
 
 
 def predict_sets(sm: StanceModel, sets: dict[str, list[Example]], batch: int) -> dict[str, Scores]:

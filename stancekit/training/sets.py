@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 from stancekit.model import PairInput, StanceModel
 from stancekit.training.augment import reported_speech, role_holders, speaker_names
-from stancekit.training.config import RecipeConfig
+from stancekit.training.config import DatasetSpec, RecipeConfig
 from stancekit.training.data import (
     Example,
     holdout_split,
@@ -28,6 +28,7 @@ __all__ = [
     "encode_examples",
     "load_dev_sets",
     "load_training_sets",
+    "split_by_spec",
 ]
 
 T = TypeVar("T")
@@ -44,13 +45,7 @@ def load_training_sets(
     for spec in config.datasets:
         read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
         exs = read(data_dir / spec.file, source=spec.name)
-        tr, ho = holdout_split(
-            exs,
-            spec.holdout_fraction,
-            group=spec.holdout_group,
-            seed=config.seed,
-            key_pattern=spec.holdout_key,
-        )
+        tr, ho = split_by_spec(exs, spec, seed=config.seed)
         cap = spec.cap if limit is None else min(spec.cap or limit, limit)
         tr = subsample(tr, cap, seed=config.seed)
         if ho:
@@ -63,6 +58,19 @@ def load_training_sets(
         _augmented(config, [r for r in train_rows if r[0].source not in no_aug], counts)
     )
     return train_rows, held, counts
+
+
+def split_by_spec(
+    exs: Sequence[Example], spec: DatasetSpec, *, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """``(train, held_out)`` of ``exs`` as the recipe splits dataset ``spec``."""
+    return holdout_split(
+        exs,
+        spec.holdout_fraction,
+        group=spec.holdout_group,
+        seed=seed,
+        key_pattern=spec.holdout_key,
+    )
 
 
 def _augmented(
