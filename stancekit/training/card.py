@@ -269,7 +269,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "holder's sentiment toward an entity is not how the sentence portrays it); "
         "NewsMTSC trains the sentiment head "
         "only (holder = the author); the other sets train the stance head with the author "
-        "as holder. The loss masks the head a pair has no label for. SNLI was not used.",
+        "as holder. The loss masks the head a pair has no label for. " + _nli_line(config),
         "",
         *_augmentation_lines(config, counts, info),
         f"Training: {info.get('global_step', '?')} steps of batch {config.batch_size} "
@@ -282,7 +282,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
             if info.get("stopped_early")
             else ""
         )
-        + ".",
+        + "."
+        + _averaging_line(info),
         "",
         "## Development metrics",
         "",
@@ -365,3 +366,26 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _nli_line(config: RecipeConfig) -> str:
+    """Whether NLI pairs were mixed in, and how they are read."""
+    nli = [d.name for d in config.datasets if d.format == "nli_tsv"]
+    if not nli:
+        return "No NLI data was used."
+    return (
+        f"NLI pairs ({', '.join(nli)}) are mixed into the one training stage (not a "
+        "separate stage before it) as the stance of the text's own voice toward the "
+        "hypothesis: entailment = favor, contradiction = against, neutral = none."
+    )
+
+
+def _averaging_line(info: dict[str, Any]) -> str:
+    """The checkpoint averaging behind the final weights, if any."""
+    members = info.get("averaged_weights_of") or []
+    if len(members) < 2:
+        return ""
+    return (
+        f" The shipped weights are the element-wise mean of {len(members)} weight sets of "
+        f"this one run: {', '.join(members)} (`average_last_checkpoints`)."
+    )

@@ -94,7 +94,11 @@ class EvalSpec:
 
 @dataclass(frozen=True)
 class RecipeConfig:
-    """Hyperparameters of the default-model recipe (validated on construction)."""
+    """Hyperparameters of the default-model recipe (validated on construction).
+
+    ``average_last_checkpoints`` > 1 makes the final model the mean of the weights at the
+    last step and the ``average_last_checkpoints - 1`` newest checkpoints before it (see
+    :mod:`stancekit.training.averaging`); 1 keeps the last step's weights."""
 
     name: str = "stancekit-minilm"
     version: str = "0.1.0"
@@ -125,6 +129,7 @@ class RecipeConfig:
     augment_role_holders: float = 0.0
     augment_reported_speech: float = 0.0
     stance_class_weight_power: float = 0.0
+    average_last_checkpoints: int = 1
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -143,6 +148,7 @@ class RecipeConfig:
             "bootstrap_samples",
             "ece_bins",
             "eval_batch_size",
+            "average_last_checkpoints",
         ):
             positive(key)
         for key in ("learning_rate", "epochs"):
@@ -163,6 +169,13 @@ class RecipeConfig:
         w = self.stance_class_weight_power
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
             raise RecipeError(f"recipe: stance_class_weight_power={w!r} must be in [0, 1]")
+        if self.average_last_checkpoints > self.save_total_limit + 1:
+            raise RecipeError(
+                f"recipe: average_last_checkpoints={self.average_last_checkpoints} needs "
+                f"that many saved weights, but save_total_limit={self.save_total_limit} keeps "
+                f"at most {self.save_total_limit} checkpoints besides the last step: raise "
+                "save_total_limit or lower average_last_checkpoints"
+            )
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise RecipeError(f"recipe: warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
         if not self.datasets:

@@ -17,8 +17,9 @@ Phases (``--phase``, default ``all``):
     has a sentiment label (each head averaged over its labelled rows, weighted per
     dataset). Checkpoints go to ``<work_dir>/checkpoints`` every ``save_steps`` steps; a
     rerun resumes from the last one. ``max_train_minutes`` stops training gracefully
-    (checkpoint + final save) when the time is up. The trained float32 model is saved to
-    ``<work_dir>/final``.
+    (checkpoint + final save) when the time is up. With ``average_last_checkpoints`` > 1
+    the weights become the mean of the last step and the newest checkpoints before it
+    (:mod:`.averaging`). The trained float32 model is saved to ``<work_dir>/final``.
 ``finalize``
     Casts the weights to fp16, loads them back through :meth:`StanceModel.load` (the
     real inference path), fits one softmax temperature per head by minimising NLL on
@@ -50,6 +51,7 @@ import torch
 
 from stancekit.model import ModelConfig, PairInput, StanceModel
 from stancekit.training.augment import class_weights
+from stancekit.training.averaging import average_checkpoints
 from stancekit.training.calibration import (
     apply_temperature,
     fit_temperature,
@@ -136,6 +138,11 @@ def train(
     dt = time.monotonic() - t
     step = trainer.state.global_step
     sm.model.eval()
+    averaged = average_checkpoints(
+        sm.model, ckpt_dir, last_n=config.average_last_checkpoints, step=step
+    )
+    if len(averaged) > 1:
+        log(f"final weights = mean of {len(averaged)}: {averaged}")
     info = {
         "trained_examples_seen": step * config.batch_size,
         "train_set_size": len(ds),
@@ -144,6 +151,7 @@ def train(
         "global_step": step,
         "planned_steps": max_steps,
         "stopped_early": step < max_steps,
+        "averaged_weights_of": averaged,
         "train_seconds_this_run": round(dt, 1),
         "train_loss": result.training_loss,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
