@@ -331,8 +331,9 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         ]
     notes = {e.name: e.note for e in config.dev if e.note}
     held_notes = {
-        f"{d.name}_heldout": f"{d.holdout_fraction:.0%} of {d.name} by {d.holdout_group}, "
-        "never trained on"
+        f"{d.name}_heldout": f"{d.holdout_fraction:.0%} of {d.name} by {d.holdout_group}"
+        + (f" (the group is the id's match of `{d.holdout_key}`)" if d.holdout_key else "")
+        + ", never trained on"
         for d in config.datasets
         if d.holdout_fraction
     }
