@@ -41,3 +41,48 @@ def test_directed_view_combines_both_directions_of_a_pair() -> None:
 def test_sets_without_holders_have_no_directed_view() -> None:
     exs = [_ex(None, "climate change", "favor")]
     assert directed_view(exs, _scores([[0.8, 0.1, 0.1]])) is None
+
+
+def _card(datasets: list[dict[str, object]], training: dict[str, object]) -> str:
+    from stancekit.training.card import model_card
+    from stancekit.training.config import RecipeConfig
+
+    cfg = RecipeConfig.from_dict({"datasets": datasets})
+    metrics = {
+        "weights_dtype": "float16",
+        "temperature_stance": 1.0,
+        "temperature_sentiment": 1.0,
+        "bootstrap": {"samples": 10},
+        "ece_bins": 15,
+        "calibration_sets": {"stance": "dsa_valid", "sentiment": "newsmtsc_heldout"},
+        "training": training,
+        "sets": {},
+    }
+    return model_card(cfg, metrics)
+
+
+_NEWS = {
+    "name": "newsmtsc",
+    "file": "newsmtsc_train.jsonl",
+    "holdout_fraction": 0.1,
+    "holdout_key": "^story_(\\d+)",
+}
+_SNLI = {"name": "snli", "file": "snli/train.tsv", "format": "nli_tsv"}
+
+
+def test_card_says_whether_nli_data_was_mixed_in_and_how_it_is_read() -> None:
+    without = _card([_NEWS], {})
+    assert "No NLI data was used." in without
+    with_nli = _card([_NEWS, _SNLI], {})
+    assert "NLI pairs (snli)" in with_nli and "entailment = favor" in with_nli
+    assert "No NLI data" not in with_nli
+
+
+def test_card_names_the_holdout_grouping_key() -> None:
+    assert "the group is the id's match of `^story_(\\d+)`" in _card([_NEWS], {})
+
+
+def test_card_lists_averaged_weights_only_when_there_were_several() -> None:
+    assert "element-wise mean" not in _card([_NEWS], {"averaged_weights_of": ["step 9"]})
+    card = _card([_NEWS], {"averaged_weights_of": ["checkpoint-10", "step 20 (in memory)"]})
+    assert "mean of 2 weight sets of this one run: checkpoint-10, step 20 (in memory)" in card
