@@ -41,7 +41,7 @@ def test_final_weights_are_the_mean_of_the_newest_checkpoints_and_the_last_step(
     assert used == ["checkpoint-200", "checkpoint-300", "step 400 (in memory)"]
     assert torch.allclose(model.lin.weight, torch.full((2, 3), 3.0))
     assert torch.allclose(model.lin.bias, torch.full((2,), 3.0))
-    assert model.position_ids.tolist() == [0, 1, 2, 3]
+    assert model.state_dict()["position_ids"].tolist() == [0, 1, 2, 3]
 
 
 def test_last_n_of_one_leaves_the_weights_unchanged(tmp_path: Path) -> None:

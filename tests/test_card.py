@@ -61,13 +61,13 @@ def _card(datasets: list[dict[str, object]], training: dict[str, object]) -> str
     return model_card(cfg, metrics)
 
 
-_NEWS = {
+_NEWS: dict[str, object] = {
     "name": "newsmtsc",
     "file": "newsmtsc_train.jsonl",
     "holdout_fraction": 0.1,
     "holdout_key": "^story_(\\d+)",
 }
-_SNLI = {"name": "snli", "file": "snli/train.tsv", "format": "nli_tsv"}
+_SNLI: dict[str, object] = {"name": "snli", "file": "snli/train.tsv", "format": "nli_tsv"}
 
 
 def test_card_says_whether_nli_data_was_mixed_in_and_how_it_is_read() -> None:
