@@ -143,6 +143,11 @@ _SOURCES = {
         'Generalized Topic Representations" (VAST), EMNLP 2020',
         "research use; no licence file",
     ),
+    "snli": (
+        'Bowman et al., "A large annotated corpus for learning natural language '
+        'inference" (SNLI), EMNLP 2015',
+        "CC BY-SA 4.0",
+    ),
 }
 
 
