@@ -364,8 +364,9 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "- English news and debate text only; topics and actors outside 2010s US/EU "
         "politics are under-represented. Test splits of the source sets were not used; "
         "the numbers above are development numbers, not test results.",
-        "- Licences differ per set (CC BY-SA 3.0 for the IBM sets, research use for GWSD "
-        "and VAST): check them before redistributing the weights commercially.",
+        "- Licences differ per set (CC BY-SA 3.0 for the IBM sets, CC BY-SA 4.0 for SNLI, "
+        "research use for GWSD and VAST): check them before redistributing the weights "
+        "commercially.",
         "",
         "Produced by `python -m stancekit.training.recipe --config configs/default-model.json`; "
         "full numbers in `metrics.json`.",
