@@ -12,9 +12,11 @@ batched (padding and matrix shapes change the order of sums), so probabilities d
 to about 1e-6 between batch sizes; rounding to 4 decimals hides that: on the seed article
 the default model gives byte-identical JSON Lines with ``StanceAnalyzer(batch_size=1 / 7 /
 64)`` (at 6 decimals, 18 of 29 lines differed). It is not a proof: a probability within
-1e-6 of a rounding boundary can still round both ways. Runs with the same input, model,
-version and batch sizes are identical. The ``stance_probs`` / ``sentiment_probs`` mappings
-keep full precision.
+1e-6 of a rounding boundary can still round both ways. Summaries are computed from the
+rounded probabilities of their judgements, so a summary is identical whenever its rows are
+(summing the raw probabilities let a sum land on either side of a boundary: seen with model
+0.3.0 on the seed). Runs with the same input, model, version and batch sizes are identical.
+The ``stance_probs`` / ``sentiment_probs`` mappings of judgements keep full precision.
 
 Example:
     >>> from stancekit import StanceAnalyzer          # doctest: +SKIP
@@ -61,9 +63,14 @@ SUMMARY_MIN_EVIDENCE = 0.75
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _rounded(probs: Mapping[str, float]) -> dict[str, float]:
+    """``probs`` rounded to :data:`PROB_DECIMALS` (the one place that rounds)."""
+    return {k: round(float(v), PROB_DECIMALS) for k, v in probs.items()}
+
+
 def _probs(probs: Mapping[str, float]) -> dict[str, float]:
-    """``p_<label>`` columns, rounded to :data:`PROB_DECIMALS` (the one place that rounds)."""
-    return {f"p_{k}": round(float(v), PROB_DECIMALS) for k, v in probs.items()}
+    """``p_<label>`` columns, rounded (see :func:`_rounded`)."""
+    return {f"p_{k}": v for k, v in _rounded(probs).items()}
 
 
 def json_line(record: Mapping[str, Any]) -> str:
@@ -261,15 +268,18 @@ class DocumentResult:
             by_sentence: dict[int, list[Judgement]] = defaultdict(list)
             for j in js:
                 by_sentence[j.sentence.index].append(j)
-            st_s = [_mean([j.stance_probs for j in g]) for g in by_sentence.values()]
-            se_s = [_mean([j.sentiment_probs for j in g]) for g in by_sentence.values()]
+            # from the rounded probabilities the records show: a summary is then identical
+            # whenever its rows are (float sums of the raw ones vary with batching)
+            st_s = [_mean([_rounded(j.stance_probs) for j in g]) for g in by_sentence.values()]
+            se_s = [_mean([_rounded(j.sentiment_probs) for j in g]) for g in by_sentence.values()]
             st, se = _mean(st_s), _mean(se_s)
             fav, ag = sum(d["favor"] for d in st_s), sum(d["against"] for d in st_s)
             pos, neg = sum(d["positive"] for d in se_s), sum(d["negative"] for d in se_s)
             best = max(
                 js,
                 key=lambda j: max(
-                    (p for k, p in j.stance_probs.items() if k != "none"), default=0.0
+                    (p for k, p in _rounded(j.stance_probs).items() if k != "none"),
+                    default=0.0,
                 ),
             )
             rows.append(

@@ -90,6 +90,24 @@ def test_one_clear_sentence_among_many_neutral_ones_sets_the_summary_stance() ->
     assert {"favor_evidence", "against_evidence", "negative_evidence"} <= set(row.to_dict())
 
 
+def test_summary_is_the_same_when_raw_probabilities_differ_below_the_rounding() -> None:
+    # batch sizes change float32 sums by ~1e-7: two such runs round every row the same, and
+    # their summaries must agree too (raw sums could straddle a rounding boundary:
+    # 0.30345 + 3e-8 vs - 3e-8 over two sentences)
+    def run(eps: float) -> dict[str, object]:
+        js = (
+            _j(SENTS[0], ZAS, 0.1, 0.15172500 + eps),
+            _j(SENTS[1], ZAS, 0.1, 0.15172500 + eps),
+        )
+        res = DocumentResult(DOC, (CSTO,), (ZAS,), js)
+        assert [r["p_against"] for r in res.to_records()] == [0.1517, 0.1517]
+        return res.summary().rows[0].to_dict()
+
+    low, high = run(-3e-8), run(3e-8)
+    assert low == high
+    assert low["against_evidence"] == 0.3034  # the sum of the rows as shown
+
+
 def test_min_evidence_must_be_positive() -> None:
     with pytest.raises(ValueError, match="'min_evidence' must be a positive number"):
         RESULT.summary(min_evidence=0)
