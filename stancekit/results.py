@@ -265,23 +265,24 @@ class DocumentResult:
             groups[(None if j.holder is None else j.holder.name, j.target.name)].append(j)
         rows = []
         for (holder, target), js in groups.items():
-            by_sentence: dict[int, list[Judgement]] = defaultdict(list)
-            for j in js:
-                by_sentence[j.sentence.index].append(j)
             # from the rounded probabilities the records show: a summary is then identical
             # whenever its rows are (float sums of the raw ones vary with batching)
-            st_s = [_mean([_rounded(j.stance_probs) for j in g]) for g in by_sentence.values()]
-            se_s = [_mean([_rounded(j.sentiment_probs) for j in g]) for g in by_sentence.values()]
+            st_r = [_rounded(j.stance_probs) for j in js]
+            se_r = [_rounded(j.sentiment_probs) for j in js]
+            by_sentence: dict[int, list[int]] = defaultdict(list)
+            for i, j in enumerate(js):
+                by_sentence[j.sentence.index].append(i)
+            st_s = [_mean([st_r[i] for i in g]) for g in by_sentence.values()]
+            se_s = [_mean([se_r[i] for i in g]) for g in by_sentence.values()]
             st, se = _mean(st_s), _mean(se_s)
             fav, ag = sum(d["favor"] for d in st_s), sum(d["against"] for d in st_s)
             pos, neg = sum(d["positive"] for d in se_s), sum(d["negative"] for d in se_s)
-            best = max(
-                js,
-                key=lambda j: max(
-                    (p for k, p in _rounded(j.stance_probs).items() if k != "none"),
-                    default=0.0,
-                ),
-            )
+            best = js[
+                max(
+                    range(len(js)),
+                    key=lambda i: max((p for k, p in st_r[i].items() if k != "none"), default=0.0),
+                )
+            ]
             rows.append(
                 SummaryRow(
                     document_id=self.document.id,
