@@ -8,7 +8,12 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from stancekit.training.averaging import AveragingError, average_checkpoints, checkpoint_steps
+from stancekit.training.averaging import (
+    AveragingError,
+    average_checkpoints,
+    average_weight_files,
+    checkpoint_steps,
+)
 from stancekit.training.config import RecipeConfig, RecipeError
 
 
@@ -85,3 +90,49 @@ def test_recipe_refuses_averaging_more_weights_than_it_keeps() -> None:
         RecipeConfig.from_dict({**base, "average_last_checkpoints": 4})
     with pytest.raises(RecipeError, match="average_last_checkpoints"):
         RecipeConfig.from_dict({**base, "average_last_checkpoints": 0})
+
+
+def _weights_file(path: Path, value: float) -> Path:
+    m = _Tiny(value)
+    sd = {k: v.contiguous() for k, v in m.state_dict().items()}
+    sd["position_ids"] = torch.zeros(4, dtype=torch.long)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(sd, str(path))
+    return path
+
+
+def test_weight_files_average_to_their_mean_without_the_models_own_weights(
+    tmp_path: Path,
+) -> None:
+    files = [_weights_file(tmp_path / f"seed-{v}" / "member.safetensors", v) for v in (1, 2, 6)]
+    m = _Tiny(100.0)
+    assert average_weight_files(m, files) == 3
+    assert torch.allclose(m.lin.weight, torch.full((2, 3), 3.0))
+    assert torch.allclose(m.lin.bias, torch.full((2,), 3.0))
+    assert m.position_ids.tolist() == [0, 1, 2, 3]  # integer buffers are the model's
+
+
+def test_weight_files_that_are_missing_empty_or_of_another_shape_are_refused(
+    tmp_path: Path,
+) -> None:
+    m = _Tiny(0.0)
+    with pytest.raises(AveragingError, match=r"files=\[\]"):
+        average_weight_files(m, [])
+    with pytest.raises(AveragingError, match="no such weights file"):
+        average_weight_files(m, [tmp_path / "nope.safetensors"])
+    other = tmp_path / "other.safetensors"
+    save_file({"lin.weight": torch.ones(5, 3), "lin.bias": torch.ones(5)}, str(other))
+    with pytest.raises(AveragingError, match=r"'lin.weight' has shape \(5, 3\)"):
+        average_weight_files(m, [other])
+    assert torch.equal(m.lin.weight, torch.zeros(2, 3))  # left as it was
+
+
+def test_recipe_train_seeds_must_be_distinct_non_negative_ints() -> None:
+    base = {"datasets": [{"name": "a", "file": "a.jsonl"}]}
+    assert RecipeConfig.from_dict({**base, "train_seeds": [13, 29]}).train_seeds == (13, 29)
+    assert RecipeConfig.from_dict(base).train_seeds == ()
+    with pytest.raises(RecipeError, match=r"train_seeds=\[13, 13\] repeats a seed"):
+        RecipeConfig.from_dict({**base, "train_seeds": [13, 13]})
+    for bad in ([-1], [True], ["13"]):
+        with pytest.raises(RecipeError, match=r"train_seeds=.*non-negative ints"):
+            RecipeConfig.from_dict({**base, "train_seeds": bad})

@@ -86,3 +86,14 @@ def test_card_lists_averaged_weights_only_when_there_were_several() -> None:
     assert "element-wise mean" not in _card([_NEWS], {"averaged_weights_of": ["step 9"]})
     card = _card([_NEWS], {"averaged_weights_of": ["checkpoint-10", "step 20 (in memory)"]})
     assert "mean of 2 weight sets of this one run: checkpoint-10, step 20 (in memory)" in card
+
+
+def test_card_describes_a_soup_of_train_seeds() -> None:
+    runs = [{"train_seed": 13, "global_step": 40}, {"train_seed": 29, "global_step": 40}]
+    card = _card(
+        [_NEWS],
+        {"soup_of_train_seeds": [13, 29], "runs": runs, "averaged_weights_of": ["step 40"]},
+    )
+    assert "element-wise mean of 2 runs (a uniform model soup, `train_seeds`)" in card
+    assert "train seeds 13, 29 set the data order and dropout" in card
+    assert "weight sets of" not in card  # no checkpoint averaging within the runs

@@ -142,3 +142,39 @@ def test_recipe_trains_finalizes_and_resumes(
     assert "resuming from" in log and "checkpoint-2" in log
     info = json.loads((tmp_path / "work" / "train_info.json").read_text())
     assert info["global_step"] == 3
+
+
+def test_recipe_with_two_train_seeds_saves_the_mean_of_two_runs_from_one_start(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["train_seeds"] = [1, 2]
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main([*argv, "--phase", "train"]) == 0
+    work = tmp_path / "work"
+    a = load_file(str(work / "seed-1" / "member.safetensors"))
+    b = load_file(str(work / "seed-2" / "member.safetensors"))
+    soup = load_file(str(work / "final" / "model.safetensors"))
+    floats = [k for k, v in a.items() if v.is_floating_point()]
+    assert any(not torch.equal(a[k], b[k]) for k in floats)  # the seeds trained differently
+    for k in floats:
+        assert torch.allclose(soup[k], (a[k].double() + b[k].double()).div(2).float(), atol=1e-6)
+    info = json.loads((work / "train_info.json").read_text())
+    assert info["soup_of_train_seeds"] == [1, 2]
+    assert [r["train_seed"] for r in info["runs"]] == [1, 2]
+    assert info["trained_examples_seen"] == 2 * 2 * 4
+
+    # a rerun keeps the finished runs instead of training them again
+    capsys.readouterr()
+    assert main([*argv, "--phase", "train"]) == 0
+    log = capsys.readouterr().out
+    assert "run 1/2 (train seed 1) is done" in log and "run 2/2 (train seed 2) is done" in log
+    again = load_file(str(work / "final" / "model.safetensors"))
+    assert all(torch.equal(again[k], soup[k]) for k in floats)

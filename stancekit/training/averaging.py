@@ -1,6 +1,10 @@
-"""Checkpoint weight averaging: the recipe's final model can be the element-wise mean of
-the last few checkpoints of one run (a cheap relative of averaging several seeds; see
-Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima").
+"""Weight averaging, two kinds:
+
+* :func:`average_checkpoints`: the element-wise mean of the last few checkpoints of one
+  run (Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima");
+* :func:`average_weight_files`: the mean of whole runs, such as runs that share their
+  initial weights and differ in data order and dropout (a uniform "model soup",
+  Wortsman et al. 2022); the recipe's ``train_seeds`` uses it.
 
 Members are the trained model in memory (the last step) plus the newest checkpoints
 ``<ckpt_dir>/checkpoint-<step>`` saved *before* that step, read from their
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["AveragingError", "average_checkpoints", "checkpoint_steps"]
+__all__ = ["AveragingError", "average_checkpoints", "average_weight_files", "checkpoint_steps"]
 
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
 
@@ -62,8 +66,6 @@ def average_checkpoints(
     Raises :class:`AveragingError` when ``last_n`` < 1, when fewer than ``last_n - 1``
     earlier checkpoints exist (raise ``save_total_limit``), or when a checkpoint's tensors
     don't match the model's names and shapes."""
-    from safetensors.torch import load_file
-
     if isinstance(last_n, bool) or not isinstance(last_n, int) or last_n < 1:
         raise AveragingError(f"last_n={last_n!r} must be a positive int (1 = no averaging)")
     if last_n == 1:
@@ -74,11 +76,37 @@ def average_checkpoints(
             f"last_n={last_n} needs {last_n - 1} checkpoints older than step {step} in "
             f"{ckpt_dir}, found {len(earlier)}: keep more (save_total_limit) or lower last_n"
         )
+    _average_into(model, [p / "model.safetensors" for _, p in earlier], keep_own=True)
+    return [p.name for _, p in earlier] + [f"step {step} (in memory)"]
+
+
+@torch.no_grad()
+def average_weight_files(model: torch.nn.Module, files: list[str | Path]) -> int:
+    """Set ``model``'s floating-point weights to the mean of the ``model.safetensors``
+    ``files`` (the model's own weights only give the names, shapes and dtypes). Returns the
+    number of files averaged.
+
+    Raises :class:`AveragingError` when ``files`` is empty or a file's tensors don't match
+    the model's names and shapes."""
+    if not files:
+        raise AveragingError("files=[] must name at least one model.safetensors")
+    return _average_into(model, [Path(f) for f in files], keep_own=False)
+
+
+def _average_into(model: torch.nn.Module, files: list[Path], *, keep_own: bool) -> int:
+    """Average the files' tensors (and the model's own when ``keep_own``) into ``model``."""
+    from safetensors.torch import load_file
+
     state = model.state_dict()
     floats = {k: v for k, v in state.items() if v.is_floating_point()}
-    sums = {k: v.detach().double().clone() for k, v in floats.items()}
-    for _, p in earlier:
-        sd = load_file(str(p / "model.safetensors"))
+    sums = {
+        k: v.detach().double().clone() if keep_own else torch.zeros_like(v, dtype=torch.float64)
+        for k, v in floats.items()
+    }
+    for p in files:
+        if not p.is_file():
+            raise AveragingError(f"{p}: no such weights file")
+        sd = load_file(str(p))
         missing = sorted(set(floats) - set(sd))
         if missing:
             raise AveragingError(
@@ -92,7 +120,7 @@ def average_checkpoints(
                     f"{tuple(floats[k].shape)}"
                 )
             sums[k] += sd[k].double()
-    n = len(earlier) + 1
+    n = len(files) + int(keep_own)
     for k, v in floats.items():
         v.copy_((sums[k] / n).to(v.dtype))
-    return [p.name for _, p in earlier] + [f"step {step} (in memory)"]
+    return n

@@ -388,11 +388,25 @@ def _nli_line(config: RecipeConfig) -> str:
 
 
 def _averaging_line(info: dict[str, Any]) -> str:
-    """The checkpoint averaging behind the final weights, if any."""
+    """The weight averaging behind the final weights, if any: a soup of several train
+    seeds (``train_seeds``) and/or the newest checkpoints of a run."""
+    out = ""
+    seeds = info.get("soup_of_train_seeds") or []
+    if len(seeds) > 1:
+        steps = [r.get("global_step", "?") for r in info.get("runs", [])]
+        out += (
+            f" The shipped weights are the element-wise mean of {len(seeds)} runs (a uniform "
+            f"model soup, `train_seeds`): train seeds {', '.join(map(str, seeds))} set the "
+            "data order and dropout; all runs start from the same initial weights (seed "
+            f"above) and train on the same pairs ({', '.join(map(str, steps))} steps); the "
+            "step count above is one run's."
+        )
     members = info.get("averaged_weights_of") or []
-    if len(members) < 2:
-        return ""
-    return (
-        f" The shipped weights are the element-wise mean of {len(members)} weight sets of "
-        f"this one run: {', '.join(members)} (`average_last_checkpoints`)."
-    )
+    if len(members) > 1:
+        whose = "Each run's weights are" if len(seeds) > 1 else "The shipped weights are"
+        of = "its last steps" if len(seeds) > 1 else "this one run"
+        out += (
+            f" {whose} the element-wise mean of {len(members)} weight sets of {of}: "
+            f"{', '.join(members)} (`average_last_checkpoints`)."
+        )
+    return out

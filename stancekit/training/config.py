@@ -98,7 +98,12 @@ class RecipeConfig:
 
     ``average_last_checkpoints`` > 1 makes the final model the mean of the weights at the
     last step and the ``average_last_checkpoints - 1`` newest checkpoints before it (see
-    :mod:`stancekit.training.averaging`); 1 keeps the last step's weights."""
+    :mod:`stancekit.training.averaging`); 1 keeps the last step's weights.
+
+    ``train_seeds`` with two or more seeds trains one run per seed and averages their
+    final weights (a uniform model soup). Every run starts from the same initial weights
+    and trains on the same examples (both drawn with ``seed``); the train seed sets the
+    data order and dropout. Empty (the default) trains one run with ``seed``."""
 
     name: str = "stancekit-minilm"
     version: str = "0.1.0"
@@ -130,6 +135,7 @@ class RecipeConfig:
     augment_reported_speech: float = 0.0
     stance_class_weight_power: float = 0.0
     average_last_checkpoints: int = 1
+    train_seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -176,6 +182,17 @@ class RecipeConfig:
                 f"at most {self.save_total_limit} checkpoints besides the last step: raise "
                 "save_total_limit or lower average_last_checkpoints"
             )
+        ts = self.train_seeds
+        if not isinstance(ts, tuple) or not all(
+            isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in ts
+        ):
+            raise RecipeError(
+                f"recipe: train_seeds={ts!r} must be a list of non-negative ints (or empty)"
+            )
+        if len(set(ts)) != len(ts):
+            raise RecipeError(
+                f"recipe: train_seeds={list(ts)} repeats a seed; each run needs its own"
+            )
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise RecipeError(f"recipe: warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
         if not self.datasets:
@@ -201,6 +218,8 @@ class RecipeConfig:
                 EvalSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
                 for x in d.get("dev", ())
             )
+            if isinstance(d.get("train_seeds"), list):
+                d["train_seeds"] = tuple(d["train_seeds"])
             return cls(**d)
         except TypeError as exc:
             raise RecipeError(f"{source}: {exc}") from exc

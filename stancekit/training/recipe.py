@@ -51,7 +51,7 @@ import torch
 
 from stancekit.model import ModelConfig, PairInput, StanceModel
 from stancekit.training.augment import class_weights
-from stancekit.training.averaging import average_checkpoints
+from stancekit.training.averaging import average_checkpoints, average_weight_files
 from stancekit.training.calibration import (
     apply_temperature,
     fit_temperature,
@@ -92,14 +92,15 @@ def train(
     limit: int | None = None,
 ) -> Path:
     """Fine-tune (resuming from the last checkpoint in ``work_dir``) and save the float32
-    model to ``<work_dir>/final``. Returns that folder."""
-    from transformers.trainer_utils import get_last_checkpoint
+    model to ``<work_dir>/final``. Returns that folder.
 
+    With two or more ``train_seeds``, trains one run per seed in ``<work_dir>/seed-<s>``
+    (each resumable; a finished run is kept as ``member.safetensors`` and not retrained)
+    and saves the mean of their weights."""
     torch.set_num_threads(config.num_threads)
     seed_everything(config.seed)
     work = Path(config.work_dir)
-    ckpt_dir = work / "checkpoints"
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     (work / "recipe.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     rows, held, counts = load_training_sets(config, data_dir, limit=limit)
@@ -129,8 +130,76 @@ def train(
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
-    trainer = make_trainer(config, sm, ds, ckpt_dir, max_steps)
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.exists() else None  # type: ignore[no-untyped-call]
+    seeds = config.train_seeds or (config.seed,)
+    runs: list[dict[str, Any]] = []
+    member_files: list[Path] = []
+    for i, seed in enumerate(seeds):
+        # one run per train seed; a soup's runs live in seed-<s>/ and keep their weights
+        run_dir = work / f"seed-{seed}" if config.train_seeds else work
+        member = run_dir / "member.safetensors"
+        if len(seeds) > 1 and (run_dir / "run_info.json").is_file() and member.is_file():
+            log(f"run {i + 1}/{len(seeds)} (train seed {seed}) is done: {member}")
+            runs.append(json.loads((run_dir / "run_info.json").read_text()))
+            member_files.append(member)
+            continue
+        if i > 0 or len(seeds) > 1:
+            seed_everything(config.seed)  # the same initial weights for every run
+            sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
+        run = _train_run(config, sm, ds, run_dir / "checkpoints", max_steps, seed=seed)
+        if len(seeds) > 1:
+            from safetensors.torch import save_file
+
+            sd = {k: v.contiguous() for k, v in sm.model.state_dict().items()}
+            save_file(sd, str(run_dir / "member.tmp"))
+            os.replace(run_dir / "member.tmp", member)
+            (run_dir / "run_info.json").write_text(json.dumps(run, indent=2) + "\n")
+            member_files.append(member)
+        runs.append(run)
+    if len(seeds) > 1:
+        average_weight_files(sm.model, [str(f) for f in member_files])
+        log(f"final weights = mean of {len(seeds)} runs (train seeds {list(seeds)})")
+    last = runs[-1]
+    info = {
+        "trained_examples_seen": sum(r["global_step"] for r in runs) * config.batch_size,
+        "train_set_size": len(ds),
+        "train_set_counts": counts,
+        "stance_class_weights": [round(x, 4) for x in cw],
+        "global_step": last["global_step"],
+        "planned_steps": max_steps,
+        "stopped_early": any(r["global_step"] < max_steps for r in runs),
+        "averaged_weights_of": last["averaged_weights_of"],
+        "train_seconds_this_run": round(sum(r["train_seconds_this_run"] for r in runs), 1),
+        "train_loss": last["train_loss"],
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if len(seeds) > 1:
+        info["soup_of_train_seeds"] = list(seeds)
+        info["runs"] = runs
+    final = StanceModel(
+        sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
+    ).save(work / "final")
+    (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    log(f"saved the float32 model to {final}: {info}")
+    return final
+
+
+def _train_run(
+    config: RecipeConfig,
+    sm: StanceModel,
+    ds: Any,
+    ckpt_dir: Path,
+    max_steps: int,
+    *,
+    seed: int,
+) -> dict[str, Any]:
+    """Train ``sm.model`` in place for ``max_steps`` steps with train seed ``seed``
+    (resuming from the last checkpoint in ``ckpt_dir``), apply checkpoint averaging and
+    return the run's facts."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    trainer = make_trainer(config, sm, ds, ckpt_dir, max_steps, seed=seed)
+    last = get_last_checkpoint(str(ckpt_dir))  # type: ignore[no-untyped-call]
     if last:
         log(f"resuming from {last}")
     t = time.monotonic()
@@ -143,25 +212,13 @@ def train(
     )
     if len(averaged) > 1:
         log(f"final weights = mean of {len(averaged)}: {averaged}")
-    info = {
-        "trained_examples_seen": step * config.batch_size,
-        "train_set_size": len(ds),
-        "train_set_counts": counts,
-        "stance_class_weights": [round(x, 4) for x in cw],
+    return {
+        "train_seed": seed,
         "global_step": step,
-        "planned_steps": max_steps,
-        "stopped_early": step < max_steps,
         "averaged_weights_of": averaged,
         "train_seconds_this_run": round(dt, 1),
         "train_loss": result.training_loss,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    final = StanceModel(
-        sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
-    ).save(work / "final")
-    (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
-    log(f"saved the float32 model to {final}: {info}")
-    return final
 
 
 def _stage_weights(

@@ -120,10 +120,17 @@ def trainer_classes() -> tuple[type, type, type]:
 
 
 def make_trainer(
-    config: RecipeConfig, sm: StanceModel, dataset: Any, ckpt_dir: Path, max_steps: int
+    config: RecipeConfig,
+    sm: StanceModel,
+    dataset: Any,
+    ckpt_dir: Path,
+    max_steps: int,
+    *,
+    seed: int | None = None,
 ) -> Any:
     """A two-head trainer of ``sm.model`` on ``dataset`` for ``max_steps`` steps, saving
-    checkpoints to ``ckpt_dir`` and logging through :func:`~.runtime.log` only."""
+    checkpoints to ``ckpt_dir`` and logging through :func:`~.runtime.log` only. ``seed``
+    (default ``config.seed``) sets the data order and dropout."""
     from transformers import TrainingArguments
     from transformers.trainer_callback import PrinterCallback
 
@@ -140,8 +147,8 @@ def make_trainer(
         save_strategy="steps",
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
-        seed=config.seed,
-        data_seed=config.seed,
+        seed=config.seed if seed is None else seed,
+        data_seed=config.seed if seed is None else seed,
         use_cpu=True,
         report_to=[],
         train_sampling_strategy="group_by_length",
