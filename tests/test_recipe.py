@@ -127,11 +127,13 @@ def test_recipe_trains_finalizes_and_resumes(
     assert set(metrics["sets"]) == {"stance_dev", "sentiment_dev"}
     assert set(metrics["sets"]["stance_dev"]) == {"n_pairs", "stance", "windowed_pairs"}
     head = metrics["sets"]["sentiment_dev"]["sentiment"]
-    for key in ("macro_f1", "macro_f1_present_labels", "accuracy", "ece_before", "ece_after"):
+    keys = ("macro_f1", "macro_f1_present_labels", "accuracy", "ece_before", "ece_after")
+    for key in (*keys, "ece_own_temperature"):
         lo, hi = head[key]["ci95"]
         assert lo <= hi
     assert metrics["temperature_stance"] == card["temperature_stance"]
-    assert "# tiny-recipe 0.0.1" in (out / "README.md").read_text(encoding="utf-8")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "# tiny-recipe 0.0.1" in readme and "| ECE, own T |" in readme
     names = {p.name for p in out.iterdir()}
     assert not [n for n in names if "checkpoint" in n or n.endswith((".bin", ".pt", ".pth"))]
     assert "optimizer.pt" not in names and "trainer_state.json" not in names

@@ -29,6 +29,7 @@ from stancekit.training.runtime import log
 
 __all__ = [
     "apply_temperature",
+    "cross_fitted",
     "fit_temperature",
     "head_labels",
     "head_metrics",
@@ -96,6 +97,23 @@ def _nll(probs: np.ndarray, y: np.ndarray) -> float:
     return float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)).mean())
 
 
+def cross_fitted(probs: np.ndarray, y: np.ndarray, *, seed: int) -> tuple[np.ndarray, float]:
+    """Two-fold cross-fitted temperature scaling of one set: the pairs are split in two
+    halves at random (``seed``); each half is scaled with the temperature fitted on the
+    other. Returns ``(the scaled probabilities, the temperature fitted on the whole
+    set)``. The ECE of the former estimates what fitting a temperature on data like this
+    set gives (``stancekit calibrate``) without measuring on the data it was fitted on."""
+    logp = np.log(np.clip(probs, 1e-30, None))
+    half = np.random.default_rng(seed).permutation(len(y)) % 2 == 0
+    out = np.empty_like(probs)
+    for part in (half, ~half):
+        if part.all() or not part.any():  # fewer than two pairs: nothing to cross-fit
+            return probs.copy(), 1.0
+        t = fit_temperature(probs[~part], y[~part])
+        out[part] = _softmax(logp[part] / t)
+    return out, fit_temperature(probs, y)
+
+
 def head_metrics(
     probs: np.ndarray,
     probs_cal: np.ndarray,
@@ -111,7 +129,9 @@ def head_metrics(
 
     ``macro_f1`` is over all ``labels``, ``macro_f1_present_labels`` over the labels
     present in ``y``; ``ece_before`` / ``ece_after`` are the ECE (``bins`` equal-width
-    bins) of ``probs`` / ``probs_cal``; ``nll_*`` are point values only."""
+    bins) of ``probs`` / ``probs_cal``; ``ece_own_temperature`` is the ECE after
+    :func:`cross_fitted` scaling of ``probs`` (with ``temperature``, the one fitted on the
+    whole set); ``nll_*`` are point values only."""
     names, k = list(labels), len(labels)
     present = sorted(set(y.tolist()))
     pred = probs.argmax(1)
@@ -140,6 +160,7 @@ def head_metrics(
     def scored(value: float, interval: list[float]) -> dict[str, Any]:
         return {"value": r(value), "ci95": [r(x) for x in interval]}
 
+    own, own_t = cross_fitted(probs, y, seed=seed)
     return {
         "n": m["n"],
         "labels": names,
@@ -151,6 +172,7 @@ def head_metrics(
         "f1_per_label": {x: r(m["per_class"][x]["f1"]) for x in names},
         "ece_before": scored(m["ece"], ci(ece, probs)),
         "ece_after": scored(ece(y, probs_cal), ci(ece, probs_cal)),
+        "ece_own_temperature": {**scored(ece(y, own), ci(ece, own)), "temperature": r(own_t)},
         "nll_before": r(_nll(probs, y)),
         "nll_after": r(_nll(probs_cal, y)),
     }
