@@ -180,3 +180,61 @@ def test_recipe_with_two_train_seeds_saves_the_mean_of_two_runs_from_one_start(
     assert "run 1/2 (train seed 1) is done" in log and "run 2/2 (train seed 2) is done" in log
     again = load_file(str(work / "final" / "model.safetensors"))
     assert all(torch.equal(again[k], soup[k]) for k in floats)
+
+
+def test_recipe_intermediate_stage_trains_once_and_the_main_stage_starts_from_it(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["intermediate"] = [{"name": "stance_pre", "file": "stance_train.jsonl"}]
+    cfg["intermediate_learning_rate"] = 1e-3
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main([*argv, "--phase", "train", "--max-steps", "1"]) == 0
+    work = tmp_path / "work"
+    stage = load_file(str(work / "intermediate" / "weights.safetensors"))
+    info = json.loads((work / "train_info.json").read_text())
+    assert info["intermediate"]["train_set_counts"] == {"stance_pre": len(STANCE)}
+    assert info["intermediate"]["learning_rate"] == 1e-3
+    assert info["intermediate"]["global_step"] == 1
+
+    # resumed with more steps: the stage is kept, the main stage goes on from checkpoint-1
+    capsys.readouterr()
+    assert main([*argv, "--phase", "train", "--max-steps", "2"]) == 0
+    log = capsys.readouterr().out
+    assert "intermediate stage is done" in log
+    assert load_file(str(work / "intermediate" / "weights.safetensors")).keys() == stage.keys()
+
+    # the main stage started from the stage's weights, not the encoder's: with a zero
+    # learning rate its final weights are the stage's
+    cfg.update(learning_rate=1e-12, work_dir=str(tmp_path / "work0"))
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    (tmp_path / "work0").mkdir()
+    (tmp_path / "work0" / "intermediate").mkdir()
+    (work / "intermediate" / "weights.safetensors").rename(
+        tmp_path / "work0" / "intermediate" / "weights.safetensors"
+    )
+    (work / "intermediate" / "run_info.json").rename(
+        tmp_path / "work0" / "intermediate" / "run_info.json"
+    )
+    assert main([*argv, "--phase", "train", "--max-steps", "1"]) == 0
+    final = load_file(str(tmp_path / "work0" / "final" / "model.safetensors"))
+    floats = [k for k, v in stage.items() if v.is_floating_point()]
+    assert all(torch.allclose(final[k], stage[k], atol=1e-6) for k in floats)
+
+
+def test_recipe_refuses_a_held_out_slice_in_the_intermediate_stage() -> None:
+    from stancekit.training.config import RecipeConfig, RecipeError
+
+    base = {"datasets": [{"name": "a", "file": "a.jsonl"}]}
+    bad = {"name": "b", "file": "b.jsonl", "holdout_fraction": 0.1}
+    with pytest.raises(RecipeError, match=r"intermediate datasets \['b'\] set holdout_fraction"):
+        RecipeConfig.from_dict({**base, "intermediate": [bad]})
+    with pytest.raises(RecipeError, match="names must be unique"):
+        RecipeConfig.from_dict({**base, "intermediate": [{"name": "a", "file": "a.jsonl"}]})

@@ -103,7 +103,12 @@ class RecipeConfig:
     ``train_seeds`` with two or more seeds trains one run per seed and averages their
     final weights (a uniform model soup). Every run starts from the same initial weights
     and trains on the same examples (both drawn with ``seed``); the train seed sets the
-    data order and dropout. Empty (the default) trains one run with ``seed``."""
+    data order and dropout. Empty (the default) trains one run with ``seed``.
+
+    ``intermediate`` names files for an intermediate stage trained before the main one
+    (such as SNLI, an NLI stage for free-text targets), for ``intermediate_epochs`` epochs
+    at ``intermediate_learning_rate`` (default ``learning_rate``); the main stage's runs
+    start from its weights. Empty (the default): no such stage."""
 
     name: str = "stancekit-minilm"
     version: str = "0.1.0"
@@ -136,6 +141,9 @@ class RecipeConfig:
     stance_class_weight_power: float = 0.0
     average_last_checkpoints: int = 1
     train_seeds: tuple[int, ...] = ()
+    intermediate: tuple[DatasetSpec, ...] = ()
+    intermediate_epochs: float = 1.0
+    intermediate_learning_rate: float | None = None
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -157,8 +165,10 @@ class RecipeConfig:
             "average_last_checkpoints",
         ):
             positive(key)
-        for key in ("learning_rate", "epochs"):
+        for key in ("learning_rate", "epochs", "intermediate_epochs"):
             positive(key, (int, float))
+        if self.intermediate_learning_rate is not None:
+            positive("intermediate_learning_rate", (int, float))
         if self.window_stride >= self.max_length:
             raise RecipeError(
                 f"recipe: window_stride={self.window_stride} "
@@ -197,7 +207,13 @@ class RecipeConfig:
             raise RecipeError(f"recipe: warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
         if not self.datasets:
             raise RecipeError("recipe: 'datasets' must name at least one training file")
-        names = [d.name for d in self.datasets] + [d.name for d in self.dev]
+        held = [d.name for d in self.intermediate if d.holdout_fraction]
+        if held:
+            raise RecipeError(
+                f"recipe: intermediate datasets {held} set holdout_fraction; hold data out "
+                "in the main stage's 'datasets' (the intermediate stage is not evaluated)"
+            )
+        names = [d.name for d in (*self.datasets, *self.dev, *self.intermediate)]
         if len(set(names)) != len(names):
             raise RecipeError(f"recipe: dataset names must be unique, got {names}")
 
@@ -213,6 +229,10 @@ class RecipeConfig:
             d["datasets"] = tuple(
                 DatasetSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
                 for x in d.get("datasets", ())
+            )
+            d["intermediate"] = tuple(
+                DatasetSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
+                for x in d.get("intermediate", ())
             )
             d["dev"] = tuple(
                 EvalSpec(**{k: v for k, v in x.items() if not k.startswith("_")})

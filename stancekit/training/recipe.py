@@ -115,18 +115,8 @@ def train(
         window_stride=config.window_stride,
     )
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
-    rows = drop_unencodable(sm, "training set", rows, key=lambda r: r[0])
-    cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
-    if config.stance_class_weight_power:
-        shown = {k: round(x, 3) for k, x in zip(STANCE_LABELS, cw, strict=True)}
-        log(f"stance class weights {shown}")
-        rows = [(e, w if e.stance is None else w * cw[e.stance]) for e, w in rows]
-    t = time.monotonic()
-    ds = build_dataset(sm, rows)
-    log(
-        f"tokenized {len(ds)} pairs in {time.monotonic() - t:.0f}s; mean length "
-        f"{np.mean(ds['length']):.1f} tokens"
-    )
+    ds, cw = _weighted_dataset(config, sm, rows)
+    start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
@@ -145,6 +135,8 @@ def train(
         if i > 0 or len(seeds) > 1:
             seed_everything(config.seed)  # the same initial weights for every run
             sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
+        if start is not None:
+            average_weight_files(sm.model, [str(start)])  # the intermediate stage's weights
         run = _train_run(config, sm, ds, run_dir / "checkpoints", max_steps, seed=seed)
         if len(seeds) > 1:
             from safetensors.torch import save_file
@@ -175,12 +167,72 @@ def train(
     if len(seeds) > 1:
         info["soup_of_train_seeds"] = list(seeds)
         info["runs"] = runs
+    if start is not None:
+        info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     final = StanceModel(
         sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
     ).save(work / "final")
     (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
     log(f"saved the float32 model to {final}: {info}")
     return final
+
+
+def _weighted_dataset(
+    config: RecipeConfig, sm: StanceModel, rows: list[tuple[Any, float]]
+) -> tuple[Any, list[float]]:
+    """Drop unencodable pairs, apply the stance class weights and tokenize. Returns the
+    dataset and the class weights."""
+    rows = drop_unencodable(sm, "training set", rows, key=lambda r: r[0])
+    cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
+    if config.stance_class_weight_power:
+        shown = {k: round(x, 3) for k, x in zip(STANCE_LABELS, cw, strict=True)}
+        log(f"stance class weights {shown}")
+        rows = [(e, w if e.stance is None else w * cw[e.stance]) for e, w in rows]
+    t = time.monotonic()
+    ds = build_dataset(sm, rows)
+    log(
+        f"tokenized {len(ds)} pairs in {time.monotonic() - t:.0f}s; mean length "
+        f"{np.mean(ds['length']):.1f} tokens"
+    )
+    return ds, cw
+
+
+def _intermediate_stage(
+    config: RecipeConfig, data_dir: str | Path, mcfg: ModelConfig, *, limit: int | None
+) -> Path | None:
+    """Train the ``intermediate`` stage (once; a finished stage is kept) and return its
+    weights file ``<work_dir>/intermediate/weights.safetensors``; None without one."""
+    if not config.intermediate:
+        return None
+    from safetensors.torch import save_file
+
+    stage = Path(config.work_dir) / "intermediate"
+    weights = stage / "weights.safetensors"
+    if weights.is_file() and (stage / "run_info.json").is_file():
+        log(f"intermediate stage is done: {weights}")
+        return weights
+    icfg = replace(
+        config,
+        datasets=config.intermediate,
+        intermediate=(),
+        epochs=config.intermediate_epochs,
+        learning_rate=config.intermediate_learning_rate or config.learning_rate,
+        average_last_checkpoints=1,
+    )
+    seed_everything(config.seed)
+    rows, _, counts = load_training_sets(icfg, data_dir, limit=limit)
+    log(f"intermediate stage: {len(rows)} examples {counts}")
+    sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
+    ds, _ = _weighted_dataset(icfg, sm, rows)
+    steps = icfg.max_steps or math.ceil(len(ds) / icfg.batch_size * icfg.epochs)
+    run = _train_run(icfg, sm, ds, stage / "checkpoints", steps, seed=config.seed)
+    run.update(train_set_counts=counts, learning_rate=icfg.learning_rate, epochs=icfg.epochs)
+    sd = {k: v.contiguous() for k, v in sm.model.state_dict().items()}
+    save_file(sd, str(stage / "weights.tmp"))
+    os.replace(stage / "weights.tmp", weights)
+    (stage / "run_info.json").write_text(json.dumps(run, indent=2) + "\n")
+    log(f"intermediate stage saved to {weights}: {run}")
+    return weights
 
 
 def _train_run(
