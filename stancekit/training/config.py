@@ -213,7 +213,8 @@ class RecipeConfig:
                 f"recipe: intermediate datasets {held} set holdout_fraction; hold data out "
                 "in the main stage's 'datasets' (the intermediate stage is not evaluated)"
             )
-        names = [d.name for d in (*self.datasets, *self.dev, *self.intermediate)]
+        names = [d.name for d in (*self.datasets, *self.intermediate)]
+        names += [d.name for d in self.dev]
         if len(set(names)) != len(names):
             raise RecipeError(f"recipe: dataset names must be unique, got {names}")
 
