@@ -97,3 +97,8 @@ def test_card_describes_a_soup_of_train_seeds() -> None:
     assert "element-wise mean of 2 runs (a uniform model soup, `train_seeds`)" in card
     assert "train seeds 13, 29 set the data order and dropout" in card
     assert "weight sets of" not in card  # no checkpoint averaging within the runs
+
+
+def test_card_gives_the_training_time_when_it_is_known() -> None:
+    assert "on 2 CPU cores, 54 min of training." in _card([_NEWS], {"train_seconds_this_run": 3245})
+    assert "min of training" not in _card([_NEWS], {})

@@ -289,6 +289,11 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         f"linear decay, warm-up {config.warmup_ratio:.0%}, max_length {config.max_length}, "
         f"seed {config.seed}, on 2 CPU cores"
         + (
+            f", {info['train_seconds_this_run'] / 60:.0f} min of training"
+            if isinstance(info.get("train_seconds_this_run"), (int, float))
+            else ""
+        )
+        + (
             f" (stopped by the time budget before the planned {info.get('planned_steps')} steps)"
             if info.get("stopped_early")
             else ""
