@@ -19,7 +19,11 @@ Phases (``--phase``, default ``all``):
     rerun resumes from the last one. ``max_train_minutes`` stops training gracefully
     (checkpoint + final save) when the time is up. With ``average_last_checkpoints`` > 1
     the weights become the mean of the last step and the newest checkpoints before it
-    (:mod:`.averaging`). The trained float32 model is saved to ``<work_dir>/final``.
+    (:mod:`.averaging`). With an ``intermediate`` stage (e.g. SNLI), that stage is trained
+    first (once, into ``<work_dir>/intermediate``) and the main stage starts from its
+    weights. With several ``train_seeds``, one run per seed is trained from the same
+    initial weights and the final weights are their mean (a uniform model soup). The
+    trained float32 model is saved to ``<work_dir>/final``.
 ``finalize``
     Casts the weights to fp16, loads them back through :meth:`StanceModel.load` (the
     real inference path), fits one softmax temperature per head by minimising NLL on
@@ -132,7 +136,7 @@ def train(
             runs.append(json.loads((run_dir / "run_info.json").read_text()))
             member_files.append(member)
             continue
-        if i > 0 or len(seeds) > 1:
+        if len(seeds) > 1:
             seed_everything(config.seed)  # the same initial weights for every run
             sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
         if start is not None:
