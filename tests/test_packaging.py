@@ -30,14 +30,16 @@ def test_wheel_in_a_fresh_venv_analyzes_without_the_repository(tmp_path: Path) -
     wheel = next(dist.glob("stancekit-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # no PYTHONPATH: a checkout on it would make pip think stancekit is installed already
+    env = {k: v for k, v in os.environ.items() if k not in ("STANCEKIT_MODEL", "PYTHONPATH")}
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "--require-hashes", "-r", str(ROOT / "requirements.lock")], check=True)
-    subprocess.run([*pip, "--no-deps", str(wheel)], check=True)
+    lock = str(ROOT / "requirements.lock")
+    subprocess.run([*pip, "--require-hashes", "-r", lock], check=True, env=env)
+    subprocess.run([*pip, "--no-deps", str(wheel)], check=True, env=env)
     work = tmp_path / "elsewhere"
     work.mkdir()
     article = work / "article.txt"
     article.write_text((ROOT / "seeds" / "csto-armenia-2022-11-28.txt").read_text())
-    env = {k: v for k, v in os.environ.items() if k not in ("STANCEKIT_MODEL", "PYTHONPATH")}
     run = subprocess.run(
         [str(venv / "bin" / "stancekit"), "analyze", str(article), "--format", "jsonl", "--quiet"],
         cwd=work,
