@@ -143,11 +143,7 @@ def train(
             average_weight_files(sm.model, [str(start)])  # the intermediate stage's weights
         run = _train_run(config, sm, ds, run_dir / "checkpoints", max_steps, seed=seed)
         if len(seeds) > 1:
-            from safetensors.torch import save_file
-
-            sd = {k: v.contiguous() for k, v in sm.model.state_dict().items()}
-            save_file(sd, str(run_dir / "member.tmp"))
-            os.replace(run_dir / "member.tmp", member)
+            _save_weights(sm.model, member)
             (run_dir / "run_info.json").write_text(json.dumps(run, indent=2) + "\n")
             member_files.append(member)
         runs.append(run)
@@ -208,8 +204,6 @@ def _intermediate_stage(
     weights file ``<work_dir>/intermediate/weights.safetensors``; None without one."""
     if not config.intermediate:
         return None
-    from safetensors.torch import save_file
-
     stage = Path(config.work_dir) / "intermediate"
     weights = stage / "weights.safetensors"
     if weights.is_file() and (stage / "run_info.json").is_file():
@@ -231,12 +225,19 @@ def _intermediate_stage(
     steps = icfg.max_steps or math.ceil(len(ds) / icfg.batch_size * icfg.epochs)
     run = _train_run(icfg, sm, ds, stage / "checkpoints", steps, seed=config.seed)
     run.update(train_set_counts=counts, learning_rate=icfg.learning_rate, epochs=icfg.epochs)
-    sd = {k: v.contiguous() for k, v in sm.model.state_dict().items()}
-    save_file(sd, str(stage / "weights.tmp"))
-    os.replace(stage / "weights.tmp", weights)
+    _save_weights(sm.model, weights)
     (stage / "run_info.json").write_text(json.dumps(run, indent=2) + "\n")
     log(f"intermediate stage saved to {weights}: {run}")
     return weights
+
+
+def _save_weights(model: torch.nn.Module, path: Path) -> None:
+    """Write ``model``'s state dict to ``path`` (safetensors) atomically."""
+    from safetensors.torch import save_file
+
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    os.replace(tmp, path)
 
 
 def _train_run(
