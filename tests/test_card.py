@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from stancekit.model import PairInput, Scores
 from stancekit.training.card import directed_view
+from stancekit.training.config import RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS, Example
 
 SENT = "Trump blamed China."
@@ -43,11 +48,15 @@ def test_sets_without_holders_have_no_directed_view() -> None:
     assert directed_view(exs, _scores([[0.8, 0.1, 0.1]])) is None
 
 
-def _card(datasets: list[dict[str, object]], training: dict[str, object]) -> str:
+def _card(
+    datasets: list[dict[str, object]],
+    training: dict[str, object],
+    **recipe: object,
+) -> str:
     from stancekit.training.card import model_card
     from stancekit.training.config import RecipeConfig
 
-    cfg = RecipeConfig.from_dict({"datasets": datasets})
+    cfg = RecipeConfig.from_dict({"datasets": datasets, **recipe})
     metrics = {
         "weights_dtype": "float16",
         "temperature_stance": 1.0,
@@ -102,3 +111,60 @@ def test_card_describes_a_soup_of_train_seeds() -> None:
 def test_card_gives_the_training_time_when_it_is_known() -> None:
     assert "on 2 CPU cores, 54 min of training." in _card([_NEWS], {"train_seconds_this_run": 3245})
     assert "min of training" not in _card([_NEWS], {})
+
+
+_NOTES = """<!-- card notes for stancekit-minilm {version} -->
+<!-- for the file's editors only -->
+
+### Measured by hand
+
+Harness F1 0.5.
+
+## Known limits
+
+- Misses irony
+  in headlines.
+"""
+
+
+def test_card_notes_for_this_version_go_before_the_known_limits(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(_NOTES.format(version="0.1.0"))
+    card = _card([_NEWS], {}, card_notes=str(notes))
+    assert "for the file's editors" not in card
+    assert card.index("### Measured by hand") < card.index("## Known limits")
+    limits = card[card.index("## Known limits") :].splitlines()
+    assert limits[2] == "- Misses irony in headlines."  # first bullet, continuation joined
+    assert card.count("## Known limits") == 1
+
+
+def test_card_notes_of_another_version_are_left_out(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(_NOTES.format(version="0.0.9"))
+    card = _card([_NEWS], {}, card_notes=str(notes))
+    assert "Measured by hand" not in card and "Misses irony" not in card
+
+
+def test_card_notes_without_the_header_line_are_refused(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("### Measured by hand\n")
+    with pytest.raises(RecipeError, match=r"card_notes=.*must start with the line"):
+        _card([_NEWS], {}, card_notes=str(notes))
+
+
+def test_recipe_reads_card_notes_relative_to_its_config_file(tmp_path: Path) -> None:
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "recipe.json"
+    path.write_text(json.dumps({"datasets": [_NEWS], "card_notes": "notes.md"}))
+    cfg = RecipeConfig.from_json(path)
+    assert cfg.card_notes == str(tmp_path / "cfg" / "notes.md")
+
+
+def test_shipped_card_is_what_the_recipe_writes_from_its_metrics_and_notes() -> None:
+    root = Path(__file__).resolve().parents[1]
+    from stancekit.training.card import model_card
+
+    cfg = RecipeConfig.from_json(root / "configs" / "default-model.json")
+    folder = root / "models" / cfg.name
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert model_card(cfg, metrics) == (folder / "README.md").read_text(encoding="utf-8")

@@ -108,7 +108,12 @@ class RecipeConfig:
     ``intermediate`` names files for an intermediate stage trained before the main one
     (such as SNLI, an NLI stage for free-text targets), for ``intermediate_epochs`` epochs
     at ``intermediate_learning_rate`` (default ``learning_rate``); the main stage's runs
-    start from its weights. Empty (the default): no such stage."""
+    start from its weights. Empty (the default): no such stage.
+
+    ``card_notes`` is a Markdown file of hand-written card sections (measurements made
+    outside the recipe, comparisons with earlier versions); see
+    :func:`stancekit.training.card.read_card_notes` for its form. A relative path is read
+    relative to the config file. None (the default): the card is all generated."""
 
     name: str = "stancekit-minilm"
     version: str = "0.1.0"
@@ -144,6 +149,7 @@ class RecipeConfig:
     intermediate: tuple[DatasetSpec, ...] = ()
     intermediate_epochs: float = 1.0
     intermediate_learning_rate: float | None = None
+    card_notes: str | None = None
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -252,6 +258,9 @@ class RecipeConfig:
             raw = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise RecipeError(f"{p}: cannot read the recipe config ({exc})") from exc
+        notes = raw.get("card_notes") if isinstance(raw, dict) else None
+        if isinstance(notes, str) and not Path(notes).is_absolute():
+            raw["card_notes"] = str((p.parent / notes).resolve())
         return cls.from_dict(raw, source=str(p))
 
     def to_dict(self) -> dict[str, Any]:
