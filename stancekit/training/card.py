@@ -420,7 +420,7 @@ def read_card_notes(path: str | Path, config: RecipeConfig) -> CardNotes | None:
     that go first in the card's generated list.
 
     >>> import tempfile, pathlib
-    >>> from stancekit.training.config import RecipeConfig, RecipeError
+    >>> from stancekit.training.config import RecipeConfig
     >>> cfg = RecipeConfig.from_dict({"datasets": [{"name": "d", "file": "d.jsonl"}]})
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "notes.md"
     >>> _ = f.write_text(f"<!-- card notes for {cfg.name} {cfg.version} -->\\n## Speed\\n\\n"
