@@ -16,7 +16,14 @@ from stancekit.training.config import RecipeConfig, RecipeError
 from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example
 from stancekit.training.runtime import log
 
-__all__ = ["build_metrics", "directed_view", "model_card", "read_card_notes", "write_card"]
+__all__ = [
+    "CardNotes",
+    "build_metrics",
+    "directed_view",
+    "model_card",
+    "read_card_notes",
+    "write_card",
+]
 
 
 def build_metrics(
