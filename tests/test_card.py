@@ -113,6 +113,22 @@ def test_card_gives_the_training_time_when_it_is_known() -> None:
     assert "min of training" not in _card([_NEWS], {})
 
 
+def test_card_counts_distinct_pairs_and_passes_when_sets_are_repeated() -> None:
+    repeated = [{**_NEWS, "repeat": 2}, {"name": "dsa", "file": "dsa_train.jsonl", "repeat": 3}]
+    info = {
+        "train_set_counts": {"newsmtsc": 100, "dsa": 200},
+        "train_set_size": 800,  # the rows of one epoch, copies included
+        "trained_examples_seen": 800,
+    }
+    card = _card(repeated, info, epochs=1.0)
+    assert "| 100; 10% of docs held out; 2 copies per epoch |" in card
+    assert "| 200; 3 copies per epoch |" in card
+    assert "300 distinct)" in card
+    assert "for 2.7 epochs over the training mix" in card
+    plain = _card([_NEWS], {**info, "train_set_counts": {"newsmtsc": 100}})
+    assert "800 distinct)" in plain and "copies per epoch" not in plain
+
+
 _NOTES = """<!-- card notes for stancekit-minilm {version} -->
 <!-- for the file's editors only -->
 

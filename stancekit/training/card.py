@@ -215,7 +215,10 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
     counts = info.get("train_set_counts", {})
     dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
     weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
-    epochs_seen = info.get("trained_examples_seen", 0) / max(info.get("train_set_size", 1), 1)
+    distinct = info.get("train_set_size", 0)
+    if any(d.repeat > 1 for d in config.datasets):  # train_set_size counts the copies
+        distinct = sum(counts.values())
+    epochs_seen = info.get("trained_examples_seen", 0) / max(distinct, 1)
     lines = [
         f"# {config.name} {config.version}",
         "",
@@ -277,6 +280,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         extra = f" (cap {spec.cap})" if spec.cap else ""
         if spec.holdout_fraction:
             extra += f"; {spec.holdout_fraction:.0%} of {spec.holdout_group}s held out"
+        if spec.repeat > 1:
+            extra += f"; {spec.repeat} copies per epoch"
         lines.append(
             f"| {spec.name} | `{spec.file}` | {counts.get(spec.name, '?')}{extra} | "
             f"{head} | {cite} | {lic} |"
@@ -294,7 +299,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         *_augmentation_lines(config, counts, info),
         f"Training: {info.get('global_step', '?')} steps of batch {config.batch_size} "
         f"(≈{info.get('trained_examples_seen', '?')} pairs seen, "
-        f"{info.get('train_set_size', '?')} distinct), AdamW lr {config.learning_rate}, "
+        f"{distinct or '?'} distinct), AdamW lr {config.learning_rate}, "
         f"linear decay, warm-up {config.warmup_ratio:.0%}, max_length {config.max_length}, "
         f"seed {config.seed}, on 2 CPU cores"
         + (

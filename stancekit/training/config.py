@@ -31,7 +31,10 @@ class DatasetSpec:
     ``format`` is ``spans`` (labelled-spans JSONL) or ``nli_tsv`` (a premise / hypothesis /
     label TSV such as SNLI, read as stance of the text's voice toward the hypothesis:
     entailment = favor, contradiction = against, neutral = none). ``augment=False`` keeps
-    the set out of the role-holder and reported-speech augmentations."""
+    the set out of the role-holder and reported-speech augmentations. ``repeat`` (a
+    positive int) puts that many copies of the set's training rows, augmentations
+    included, in each epoch: with ``epochs: 1`` it sets how many passes the run makes over
+    each set, so a small set can get fewer passes than the rest."""
 
     name: str
     file: str
@@ -43,6 +46,7 @@ class DatasetSpec:
     holdout_key: str | None = None
     format: str = "spans"
     augment: bool = True
+    repeat: int = 1
 
     def __post_init__(self) -> None:
         if self.format not in ("spans", "nli_tsv"):
@@ -61,6 +65,11 @@ class DatasetSpec:
                 ) from exc
         if self.cap is not None and (not isinstance(self.cap, int) or self.cap <= 0):
             raise RecipeError(f"dataset {self.name!r}: cap={self.cap!r} must be a positive int")
+        if isinstance(self.repeat, bool) or not isinstance(self.repeat, int) or self.repeat < 1:
+            raise RecipeError(
+                f"dataset {self.name!r}: repeat={self.repeat!r} must be a positive int "
+                "(copies of the set per epoch)"
+            )
         if not (isinstance(self.weight, (int, float)) and self.weight > 0):
             raise RecipeError(f"dataset {self.name!r}: weight={self.weight!r} must be > 0")
         if not 0.0 <= self.holdout_fraction < 1.0:

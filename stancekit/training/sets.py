@@ -57,7 +57,21 @@ def load_training_sets(
     train_rows.extend(
         _augmented(config, [r for r in train_rows if r[0].source not in no_aug], counts)
     )
-    return train_rows, held, counts
+    return _repeated(config, train_rows), held, counts
+
+
+def _repeated(
+    config: RecipeConfig, rows: list[tuple[Example, float]]
+) -> list[tuple[Example, float]]:
+    """``rows`` with each dataset's rows (its augmentations, sourced ``<name>+...``,
+    included) ``repeat`` times; ``counts`` stays the number of distinct examples."""
+    times = {d.name: d.repeat for d in config.datasets}
+    if all(t == 1 for t in times.values()):
+        return rows
+    out: list[tuple[Example, float]] = []
+    for row in rows:
+        out.extend([row] * times.get(row[0].source.split("+")[0], 1))
+    return out
 
 
 def split_by_spec(

@@ -1,0 +1,83 @@
+"""The recipe's training sets: capped, augmented and repeated per dataset."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
+from stancekit.training.sets import load_training_sets
+
+
+def _doc(i: int, holder: str | None, target: str, **label: str) -> dict[str, Any]:
+    text = f"{holder or 'The paper'} wrote about {target} on day {i}."
+    t = text.index(target)
+    span: dict[str, Any] = {"start": 0, "end": len(text), "holder": holder, "target": target}
+    span.update(label)
+    span["target_mention"] = [t, t + len(target)]
+    if holder:
+        h = text.index(holder)
+        span["holder_mention"] = [h, h + len(holder)]
+    return {"id": f"d{i}", "text": text, "spans": [span]}
+
+
+def _data(tmp_path: Path) -> Path:
+    (tmp_path / "stance.jsonl").write_text(
+        "".join(json.dumps(_doc(i, "Alvarez", "Brenner", stance="favor")) + "\n" for i in range(4))
+    )
+    (tmp_path / "sentiment.jsonl").write_text(
+        "".join(json.dumps(_doc(i, None, "Harlow", sentiment="neutral")) + "\n" for i in range(3))
+    )
+    return tmp_path
+
+
+def _config(stance_repeat: int, sentiment_repeat: int) -> RecipeConfig:
+    return RecipeConfig(
+        datasets=(
+            DatasetSpec(name="st", file="stance.jsonl", repeat=stance_repeat),
+            DatasetSpec(name="se", file="sentiment.jsonl", repeat=sentiment_repeat, weight=0.5),
+        ),
+        augment_role_holders=0.0,
+        augment_reported_speech=0.0,
+    )
+
+
+def test_repeat_puts_that_many_copies_of_each_set_in_the_training_rows(tmp_path: Path) -> None:
+    rows, _, counts = load_training_sets(_config(3, 2), _data(tmp_path))
+    by_source = Counter(e.source for e, _ in rows)
+    assert by_source == {"st": 12, "se": 6}
+    assert counts == {"st": 4, "se": 3}  # distinct examples, not copies
+    assert {w for e, w in rows if e.source == "se"} == {0.5}
+    ids = Counter(e.doc_id for e, _ in rows if e.source == "st")
+    assert set(ids.values()) == {3}
+
+
+def test_repeat_one_leaves_the_rows_as_read(tmp_path: Path) -> None:
+    rows, _, _ = load_training_sets(_config(1, 1), _data(tmp_path))
+    assert Counter(e.source for e, _ in rows) == {"st": 4, "se": 3}
+
+
+def test_repeat_copies_a_sets_augmentations_with_it(tmp_path: Path) -> None:
+    cfg = RecipeConfig(
+        datasets=(DatasetSpec(name="st", file="stance.jsonl", repeat=2),),
+        augment_role_holders=1.0,
+        augment_reported_speech=0.0,
+    )
+    once = RecipeConfig(
+        datasets=(DatasetSpec(name="st", file="stance.jsonl"),),
+        augment_role_holders=1.0,
+        augment_reported_speech=0.0,
+    )
+    twice = Counter(e.source for e, _ in load_training_sets(cfg, _data(tmp_path))[0])
+    single = Counter(e.source for e, _ in load_training_sets(once, _data(tmp_path))[0])
+    assert twice == {k: 2 * v for k, v in single.items()}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_repeat_must_be_a_positive_int(bad: Any) -> None:
+    with pytest.raises(RecipeError, match=rf"dataset 'st': repeat={bad!r}"):
+        DatasetSpec(name="st", file="stance.jsonl", repeat=bad)
