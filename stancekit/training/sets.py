@@ -63,15 +63,16 @@ def load_training_sets(
 def _repeated(
     config: RecipeConfig, rows: list[tuple[Example, float]]
 ) -> list[tuple[Example, float]]:
-    """``rows`` with each dataset's rows (its augmentations, sourced ``<name>+...``,
-    included) ``repeat`` times; ``counts`` stays the number of distinct examples."""
+    """``rows`` with each dataset's rows ``repeat`` times, its augmentations (sourced
+    ``<name>+role`` / ``<name>+speech``) included; the counts stay distinct examples."""
     times = {d.name: d.repeat for d in config.datasets}
     if all(t == 1 for t in times.values()):
         return rows
-    out: list[tuple[Example, float]] = []
-    for row in rows:
-        out.extend([row] * times.get(row[0].source.split("+")[0], 1))
-    return out
+
+    def repeat(source: str) -> int:
+        return times.get(source) or times.get(source.rsplit("+", 1)[0], 1)
+
+    return [row for row in rows for _ in range(repeat(row[0].source))]
 
 
 def split_by_spec(
