@@ -1,0 +1,111 @@
+"""Two models of the default-model recipe, compared on its dev and held-out sets: argmax
+figures at T = 1 for each, and paired bootstrap differences (B - A) with 95% intervals.
+
+    PYTHONPATH=. python benchmarks/compare_models.py MODEL_A MODEL_B \\
+        [--config configs/default-model.json] [--data ../shared/data] [--bootstrap 1000] [--seed 0]
+
+The sets are the recipe's: its ``dev`` files plus the held-out slices of its training files
+(drawn with the recipe's seed, so they are the slices the models were not trained on when
+both come from this recipe). Per set and head: macro-F1 (accuracy for ``ibm_argq_val``,
+which has favor/against only), and Park et al.'s 5-class directed macro/micro-F1 where the
+set has both directions of entity pairs (DSA). This is how the model card's "what else was
+tried" figures are made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stancekit.evaluation.metrics import paired_bootstrap
+from stancekit.model import StanceModel
+from stancekit.training.calibration import head_labels, predict_sets, uncalibrated
+from stancekit.training.card import directed_view
+from stancekit.training.config import RecipeConfig
+from stancekit.training.sets import drop_unencodable, load_dev_sets, load_training_sets
+
+ACCURACY_SETS = {"ibm_argq_val"}
+
+
+def compare(
+    a_dir: Path, b_dir: Path, config: RecipeConfig, data: Path, *, n_bootstrap: int, seed: int
+) -> dict[str, Any]:
+    _, held, _ = load_training_sets(config, data)
+    sets = {**load_dev_sets(config, data), **held}
+    a = uncalibrated(StanceModel.load(a_dir, device="cpu"))
+    b = uncalibrated(StanceModel.load(b_dir, device="cpu"))
+    sets = {k: drop_unencodable(a, k, v) for k, v in sets.items()}
+    ra = predict_sets(a, sets, config.eval_batch_size)
+    rb = predict_sets(b, sets, config.eval_batch_size)
+    out: dict[str, Any] = {}
+    for name, exs in sets.items():
+        for head in ("stance", "sentiment"):
+            y, mask = head_labels(exs, head)
+            if len(y) == 0:
+                continue
+            labels = list(getattr(ra[name], f"{head}_labels"))
+            gold = [labels[i] for i in y]
+            pred_a = [labels[i] for i in getattr(ra[name], head)[mask].argmax(1)]
+            pred_b = [labels[i] for i in getattr(rb[name], head)[mask].argmax(1)]
+            metric = "accuracy" if name in ACCURACY_SETS else "macro_f1"
+            res = paired_bootstrap(
+                gold,
+                pred_a,
+                pred_b,
+                metric=metric,
+                labels=sorted(set(gold), key=labels.index),
+                n_bootstrap=n_bootstrap,
+                seed=seed,
+            )
+            out[f"{name} {head} {metric}"] = {
+                "a": res["a"],
+                "b": res["b"],
+                "difference": res["difference"],
+                "ci95": [float(x) for x in res["ci95"]],
+                "n": res["n"],
+            }
+        va, vb = (directed_view(exs, r[name]) for r in (ra, rb))
+        if va and vb:
+            out[f"{name} 5-class macro / micro"] = {
+                "a": [va["macro_f1"], va["micro_f1"]],
+                "b": [vb["macro_f1"], vb["micro_f1"]],
+            }
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model_a", type=Path, help="model folder A (the baseline)")
+    p.add_argument("model_b", type=Path, help="model folder B (the candidate)")
+    p.add_argument("--config", type=Path, default=Path("configs/default-model.json"))
+    p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--bootstrap", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    config = RecipeConfig.from_json(args.config)
+    result = compare(
+        args.model_a, args.model_b, config, args.data, n_bootstrap=args.bootstrap, seed=args.seed
+    )
+    print(f"A = {args.model_a}\nB = {args.model_b}")
+    for key, r in result.items():
+        if "difference" in r:
+            lo, hi = r["ci95"]
+            print(
+                f"{key:40s} A {r['a']:.3f}  B {r['b']:.3f}  B-A {r['difference']:+.3f} "
+                f"[{lo:+.3f}, {hi:+.3f}]  n={r['n']}"
+            )
+        else:
+            (am, ai), (bm, bi) = r["a"], r["b"]
+            print(f"{key:40s} A {am:.3f} / {ai:.3f}  B {bm:.3f} / {bi:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
