@@ -57,7 +57,7 @@ def compare(
                 pred_a,
                 pred_b,
                 metric=metric,
-                labels=sorted(set(gold), key=labels.index),
+                labels=sorted({*gold, *pred_a, *pred_b}, key=labels.index),  # as sklearn
                 n_bootstrap=n_bootstrap,
                 seed=seed,
             )
