@@ -26,7 +26,7 @@ from stancekit.model import StanceModel
 from stancekit.training.calibration import head_labels, predict_sets, uncalibrated
 from stancekit.training.card import directed_view
 from stancekit.training.config import RecipeConfig
-from stancekit.training.sets import drop_unencodable, load_dev_sets, load_training_sets
+from stancekit.training.sets import drop_unencodable, load_dev_sets, load_heldout_sets
 
 ACCURACY_SETS = {"ibm_argq_val"}
 
@@ -34,8 +34,7 @@ ACCURACY_SETS = {"ibm_argq_val"}
 def compare(
     a_dir: Path, b_dir: Path, config: RecipeConfig, data: Path, *, n_bootstrap: int, seed: int
 ) -> dict[str, Any]:
-    _, held, _ = load_training_sets(config, data)
-    sets = {**load_dev_sets(config, data), **held}
+    sets = {**load_dev_sets(config, data), **load_heldout_sets(config, data)}
     a = uncalibrated(StanceModel.load(a_dir, device="cpu"))
     b = uncalibrated(StanceModel.load(b_dir, device="cpu"))
     sets = {k: drop_unencodable(a, k, v) for k, v in sets.items()}

@@ -46,7 +46,7 @@ from stancekit.evaluation.metrics import bootstrap_ci, f1_per_class
 from stancekit.model import StanceModel, default_model_path
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, read_labelled_spans
-from stancekit.training.sets import load_training_sets
+from stancekit.training.sets import load_heldout_sets
 
 THRESHOLDS = (0.25, 0.5, 0.75, 1.0)
 LABELS = ("favor", "against", "none")
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--bootstrap", type=int, default=1000)
     a = ap.parse_args(argv)
     model = StanceModel.load(a.model)
-    _, held, _ = load_training_sets(RecipeConfig.from_json(a.config), a.data)
+    held = load_heldout_sets(RecipeConfig.from_json(a.config), a.data)
     sets = {
         "dsa_valid": (read_labelled_spans(a.data / "dsa_valid.jsonl"), "stance", "pair"),
         "newsmtsc_heldout": (held["newsmtsc_heldout"], "sentiment", "article"),

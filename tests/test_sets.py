@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
-from stancekit.training.sets import load_training_sets
+from stancekit.training.sets import load_heldout_sets, load_training_sets
 
 
 def _doc(i: int, holder: str | None, target: str, **label: str) -> dict[str, Any]:
@@ -81,3 +81,17 @@ def test_repeat_copies_a_sets_augmentations_with_it(tmp_path: Path) -> None:
 def test_repeat_must_be_a_positive_int(bad: Any) -> None:
     with pytest.raises(RecipeError, match=rf"dataset 'st': repeat={bad!r}"):
         DatasetSpec(name="st", file="stance.jsonl", repeat=bad)
+
+
+def test_heldout_sets_are_the_slices_load_training_sets_holds_out(tmp_path: Path) -> None:
+    cfg = RecipeConfig(
+        datasets=(
+            DatasetSpec(name="st", file="stance.jsonl", holdout_fraction=0.5, repeat=2),
+            DatasetSpec(name="se", file="sentiment.jsonl"),
+        ),
+        augment_role_holders=1.0,
+        augment_reported_speech=0.0,
+    )
+    _, held, _ = load_training_sets(cfg, _data(tmp_path))
+    assert set(held) == {"st_heldout"} and held["st_heldout"]
+    assert load_heldout_sets(cfg, tmp_path) == held

@@ -71,6 +71,7 @@ from stancekit.training.sets import (
     drop_unencodable,
     encode_examples,
     load_dev_sets,
+    load_heldout_sets,
     load_training_sets,
 )
 from stancekit.training.trainer import N_STANCE, make_trainer, masked_two_head_loss
@@ -316,7 +317,7 @@ def finalize(
     store_dtype = torch.float16 if config.fp16_weights else torch.float32
     sm, dtype = _stage_weights(trained, base_cfg, store_dtype, work)
 
-    _, held, _ = load_training_sets(config, data_dir, limit=limit)
+    held = load_heldout_sets(config, data_dir, limit=limit)
     sets = {**load_dev_sets(config, data_dir, limit=limit), **held}
     sets = {k: drop_unencodable(sm, k, v) for k, v in sets.items()}
     raw = predict_sets(sm, sets, config.eval_batch_size)

@@ -27,6 +27,7 @@ __all__ = [
     "encodable",
     "encode_examples",
     "load_dev_sets",
+    "load_heldout_sets",
     "load_training_sets",
     "split_by_spec",
 ]
@@ -43,14 +44,11 @@ def load_training_sets(
     held: dict[str, list[Example]] = {}
     counts: dict[str, int] = {}
     for spec in config.datasets:
-        read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
-        exs = read(data_dir / spec.file, source=spec.name)
-        tr, ho = split_by_spec(exs, spec, seed=config.seed)
+        tr, ho = _read_split(config, spec, data_dir, limit)
         cap = spec.cap if limit is None else min(spec.cap or limit, limit)
         tr = subsample(tr, cap, seed=config.seed)
         if ho:
-            hcap = spec.holdout_cap if limit is None else min(spec.holdout_cap or limit, limit)
-            held[f"{spec.name}_heldout"] = subsample(ho, hcap, seed=config.seed)
+            held[f"{spec.name}_heldout"] = ho
         train_rows.extend((e, float(spec.weight)) for e in tr)
         counts[spec.name] = len(tr)
     no_aug = {d.name for d in config.datasets if not d.augment}
@@ -58,6 +56,31 @@ def load_training_sets(
         _augmented(config, [r for r in train_rows if r[0].source not in no_aug], counts)
     )
     return _repeated(config, train_rows), held, counts
+
+
+def load_heldout_sets(
+    config: RecipeConfig, data_dir: str | Path, *, limit: int | None = None
+) -> dict[str, list[Example]]:
+    """The held-out slices of the training files (``<name>_heldout``), as
+    :func:`load_training_sets` returns them, without building the training rows."""
+    held: dict[str, list[Example]] = {}
+    for spec in config.datasets:
+        if spec.holdout_fraction:
+            _, ho = _read_split(config, spec, Path(data_dir), limit)
+            if ho:
+                held[f"{spec.name}_heldout"] = ho
+    return held
+
+
+def _read_split(
+    config: RecipeConfig, spec: DatasetSpec, data_dir: Path, limit: int | None
+) -> tuple[list[Example], list[Example]]:
+    """``(train, held_out)`` of one training file, the held-out slice capped at
+    ``holdout_cap`` (or ``limit``) with the recipe's seed."""
+    read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
+    tr, ho = split_by_spec(read(data_dir / spec.file, source=spec.name), spec, seed=config.seed)
+    hcap = spec.holdout_cap if limit is None else min(spec.holdout_cap or limit, limit)
+    return tr, subsample(ho, hcap, seed=config.seed)
 
 
 def _repeated(
