@@ -108,6 +108,14 @@ def test_card_describes_a_soup_of_train_seeds() -> None:
     assert "weight sets of" not in card  # no checkpoint averaging within the runs
 
 
+def test_card_names_the_teacher_and_its_share_of_a_distilled_model() -> None:
+    teacher = {"teacher": "/work/runs/teacher-0.3.0", "alpha": 0.5}
+    card = _card([_NEWS], {"distilled_from": teacher})
+    assert "0.5 x its label + 0.5 x the calibrated probabilities" in card
+    assert "`teacher-0.3.0`" in card
+    assert "Distilled" not in _card([_NEWS], {})
+
+
 def test_card_gives_the_training_time_when_it_is_known() -> None:
     assert "on 2 CPU cores, 54 min of training." in _card([_NEWS], {"train_seconds_this_run": 3245})
     assert "min of training" not in _card([_NEWS], {})

@@ -238,3 +238,43 @@ def test_recipe_refuses_a_held_out_slice_in_the_intermediate_stage() -> None:
         RecipeConfig.from_dict({**base, "intermediate": [bad]})
     with pytest.raises(RecipeError, match="names must be unique"):
         RecipeConfig.from_dict({**base, "intermediate": [{"name": "a", "file": "a.jsonl"}]})
+
+
+def test_recipe_distils_from_a_teacher_scored_once_on_the_training_inputs(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg.update(distill_from=str(tiny_model_dir), distill_alpha=1.0, learning_rate=1e-2)
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main([*argv, "--phase", "train"]) == 0
+    log = capsys.readouterr().out
+    assert "teacher's argmax agrees with the training labels" in log
+    work = tmp_path / "work"
+    info = json.loads((work / "train_info.json").read_text())
+    assert info["distilled_from"] == {"teacher": str(tiny_model_dir), "alpha": 1.0}
+    probs = np.load(work / "teacher.npy")
+    assert probs.shape == (info["train_set_size"], 6)
+    distilled = load_file(str(work / "final" / "model.safetensors"))
+
+    # the same run on the labels alone ends elsewhere: the teacher's targets were used
+    cfg.update(distill_from=None, work_dir=str(tmp_path / "plain"))
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    assert main([*argv, "--phase", "train"]) == 0
+    plain = load_file(str(tmp_path / "plain" / "final" / "model.safetensors"))
+    assert any(not torch.allclose(distilled[k], plain[k]) for k in plain)
+
+    # a resumed run reads the teacher's probabilities from the cache
+    cfg.update(distill_from=str(tiny_model_dir), work_dir=str(work))
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
+    log = capsys.readouterr().out
+    assert "teacher probabilities from the cache" in log and "resuming from" in log

@@ -503,6 +503,14 @@ def _averaging_line(info: dict[str, Any]) -> str:
             f"above) and train on the same pairs ({', '.join(map(str, steps))} steps); the "
             "step count above is one run's."
         )
+    teacher = info.get("distilled_from")
+    if teacher:
+        out += (
+            f" Distilled (`distill_from`): every labelled head learned from "
+            f"{1 - teacher['alpha']:g} x its label + {teacher['alpha']:g} x the calibrated "
+            f"probabilities of a teacher model, `{Path(teacher['teacher']).name}`, scored on "
+            "the same training inputs."
+        )
     members = info.get("averaged_weights_of") or []
     if len(members) > 1:
         whose = "Each run's weights are" if len(seeds) > 1 else "The shipped weights are"

@@ -119,6 +119,12 @@ class RecipeConfig:
     at ``intermediate_learning_rate`` (default ``learning_rate``); the main stage's runs
     start from its weights. Empty (the default): no such stage.
 
+    ``distill_from`` names a trained model folder (a teacher, e.g. the shipped model or a
+    soup of seeds) whose probabilities soften the training labels: each labelled head is
+    trained on ``(1 - distill_alpha) * one_hot(label) + distill_alpha * p_teacher``,
+    the teacher scored once on the exact training inputs (cached in ``work_dir``). A
+    relative path is read relative to the config file. None (the default): plain labels.
+
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see
     :func:`stancekit.training.card.read_card_notes` for its form. A relative path is read
@@ -158,6 +164,8 @@ class RecipeConfig:
     intermediate: tuple[DatasetSpec, ...] = ()
     intermediate_epochs: float = 1.0
     intermediate_learning_rate: float | None = None
+    distill_from: str | None = None
+    distill_alpha: float = 0.5
     card_notes: str | None = None
 
     def __post_init__(self) -> None:
@@ -200,6 +208,16 @@ class RecipeConfig:
         w = self.stance_class_weight_power
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
             raise RecipeError(f"recipe: stance_class_weight_power={w!r} must be in [0, 1]")
+        a = self.distill_alpha
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not 0.0 <= a <= 1.0:
+            raise RecipeError(
+                f"recipe: distill_alpha={a!r} must be in [0, 1] (the teacher's share of the "
+                "training targets)"
+            )
+        if self.distill_from is not None and not isinstance(self.distill_from, str):
+            raise RecipeError(
+                f"recipe: distill_from={self.distill_from!r} must be a model folder path or null"
+            )
         if self.average_last_checkpoints > self.save_total_limit + 1:
             raise RecipeError(
                 f"recipe: average_last_checkpoints={self.average_last_checkpoints} needs "
@@ -270,6 +288,9 @@ class RecipeConfig:
         notes = raw.get("card_notes") if isinstance(raw, dict) else None
         if isinstance(notes, str) and not Path(notes).is_absolute():
             raw["card_notes"] = str((p.parent / notes).resolve())
+        teacher = raw.get("distill_from") if isinstance(raw, dict) else None
+        if isinstance(teacher, str) and not Path(teacher).is_absolute():
+            raw["distill_from"] = str((p.parent / teacher).resolve())
         return cls.from_dict(raw, source=str(p))
 
     def to_dict(self) -> dict[str, Any]:

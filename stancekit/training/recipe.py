@@ -65,6 +65,7 @@ from stancekit.training.calibration import (
 from stancekit.training.card import build_metrics, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
+from stancekit.training.distill import add_teacher_column, teacher_probabilities
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
@@ -121,6 +122,23 @@ def train(
     )
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
     ds, cw = _weighted_dataset(config, sm, rows)
+    if config.distill_from:
+        probs = teacher_probabilities(
+            config.distill_from, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
+        )
+        ds = add_teacher_column(ds, probs)
+        agree = {}
+        for name, cols, col in (
+            ("stance", slice(0, N_STANCE), "stance_label"),
+            ("sentiment", slice(N_STANCE, None), "sentiment_label"),
+        ):
+            y = np.asarray(ds[col])
+            m = y >= 0
+            agree[name] = round(float((probs[m][:, cols].argmax(1) == y[m]).mean()), 4)
+        log(
+            f"distilling from {config.distill_from} (alpha {config.distill_alpha}); the "
+            f"teacher's argmax agrees with the training labels: {agree}"
+        )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
@@ -168,6 +186,8 @@ def train(
     if len(seeds) > 1:
         info["soup_of_train_seeds"] = list(seeds)
         info["runs"] = runs
+    if config.distill_from:
+        info["distilled_from"] = {"teacher": config.distill_from, "alpha": config.distill_alpha}
     if start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     final = StanceModel(

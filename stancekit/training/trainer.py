@@ -30,18 +30,42 @@ def masked_two_head_loss(
     weight: torch.Tensor | None = None,
     *,
     n_stance: int = N_STANCE,
+    teacher: torch.Tensor | None = None,
+    alpha: float = 0.0,
 ) -> torch.Tensor:
     """Cross-entropy on ``logits[:, :n_stance]`` where ``stance_label >= 0`` plus
     cross-entropy on ``logits[:, n_stance:]`` where ``sentiment_label >= 0``; each head is
-    a weighted mean over its labelled rows; a head with no labelled row adds nothing."""
+    a weighted mean over its labelled rows; a head with no labelled row adds nothing.
+
+    With ``teacher`` (probabilities laid out like ``logits``: stance then sentiment, each
+    summing to 1) and ``alpha`` > 0, a labelled row's target is ``(1 - alpha) *
+    one_hot(label) + alpha * teacher`` (distillation with the labels kept).
+
+    >>> lg = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    >>> st, se = torch.tensor([0]), torch.tensor([-100])
+    >>> plain = masked_two_head_loss(lg, st, se)
+    >>> soft = masked_two_head_loss(lg, st, se, teacher=torch.full((1, 6), 1 / 3), alpha=0.5)
+    >>> bool(soft > plain)
+    True
+    """
     if weight is None:
         weight = torch.ones(logits.shape[0], device=logits.device)
     weight = weight.to(logits.dtype)
     total = logits.sum() * 0.0
-    for lg, lab in ((logits[:, :n_stance], stance_label), (logits[:, n_stance:], sentiment_label)):
+    heads = ((slice(0, n_stance), stance_label), (slice(n_stance, None), sentiment_label))
+    for cols, lab in heads:
+        lg = logits[:, cols]
         mask = lab >= 0
         if bool(mask.any()):
-            ce = torch.nn.functional.cross_entropy(lg[mask].float(), lab[mask], reduction="none")
+            if teacher is not None and alpha > 0:
+                target = torch.nn.functional.one_hot(lab[mask], lg.shape[1]).float()
+                target = (1 - alpha) * target + alpha * teacher[mask][:, cols].float()
+                logp = torch.log_softmax(lg[mask].float(), dim=-1)
+                ce = -(target * logp).sum(dim=-1)
+            else:
+                ce = torch.nn.functional.cross_entropy(
+                    lg[mask].float(), lab[mask], reduction="none"
+                )
             w = weight[mask].float()
             total = total + (ce * w).sum() / w.sum()
     return total
@@ -53,13 +77,18 @@ def trainer_classes() -> tuple[type, type, type]:
     from transformers import Trainer, TrainerCallback
 
     class TwoHeadTrainer(Trainer):  # type: ignore[misc]
+        distill_alpha = 0.0  # set by make_trainer from the recipe
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
             inputs = dict(inputs)
             st = inputs.pop("stance_label")
             se = inputs.pop("sentiment_label")
             w = inputs.pop("weight", None)
+            teacher = inputs.pop("teacher", None)
             out = model(**inputs)
-            loss = masked_two_head_loss(out.logits, st, se, w)
+            loss = masked_two_head_loss(
+                out.logits, st, se, w, teacher=teacher, alpha=self.distill_alpha
+            )
             return (loss, out) if return_outputs else loss
 
     class TimeBudget(TrainerCallback):  # type: ignore[misc]
@@ -114,6 +143,8 @@ def trainer_classes() -> tuple[type, type, type]:
             batch["stance_label"] = torch.tensor([f["stance_label"] for f in feats])
             batch["sentiment_label"] = torch.tensor([f["sentiment_label"] for f in feats])
             batch["weight"] = torch.tensor([f["weight"] for f in feats], dtype=torch.float32)
+            if "teacher" in feats[0]:
+                batch["teacher"] = torch.tensor([f["teacher"] for f in feats], dtype=torch.float32)
             return batch
 
     return TwoHeadTrainer, TimeBudget, Collator
@@ -166,5 +197,6 @@ def make_trainer(
         data_collator=Collator(sm.tokenizer),
         callbacks=[TimeBudget(config.max_train_minutes, config.batch_size)],
     )
+    trainer.distill_alpha = float(config.distill_alpha) if config.distill_from else 0.0
     trainer.remove_callback(PrinterCallback)  # TimeBudget logs already
     return trainer

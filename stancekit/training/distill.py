@@ -1,0 +1,112 @@
+"""Distillation targets for the recipe: a trained teacher model's probabilities on the
+exact training inputs, cached in the run's work folder.
+
+With ``distill_from`` set (see :class:`~stancekit.training.config.RecipeConfig`), every
+labelled head of a training row learns from ``(1 - alpha) * one_hot(label) + alpha *
+p_teacher`` instead of the label alone (:func:`~stancekit.training.trainer.masked_two_head_loss`).
+The teacher scores the tokenized rows the student trains on (the same window, template
+and tokenizer), with its own calibrated temperatures, so its targets are its calibrated
+probabilities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stancekit.model import StanceModel
+from stancekit.training.runtime import log
+
+__all__ = ["DistillError", "add_teacher_column", "teacher_probabilities"]
+
+
+class DistillError(ValueError):
+    """The teacher cannot score the student's inputs (another template or tokenizer)."""
+
+
+def _fingerprint(ds: Any, teacher_sha: str | None) -> str:
+    h = hashlib.sha256(str(teacher_sha).encode())
+    for ids in ds["input_ids"]:
+        h.update(np.asarray(ids, dtype=np.int32).tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def teacher_probabilities(
+    teacher_dir: str | os.PathLike[str],
+    ds: Any,
+    *,
+    student: StanceModel,
+    cache_dir: Path,
+    batch_size: int = 128,
+) -> np.ndarray:
+    """``(len(ds), 6)`` probabilities of the teacher in ``teacher_dir`` on the tokenized
+    rows of ``ds`` (columns ``input_ids``, ``attention_mask``, optionally
+    ``token_type_ids``): stance (3) then sentiment (3), each a softmax at the teacher's
+    calibrated temperature. A teacher whose input template, labels or tokenizer vocabulary
+    differ from the ``student``'s is refused (its probabilities would be of other inputs).
+    The result is cached in ``cache_dir/teacher.npy``, keyed by the teacher's weights and
+    the inputs, so a resumed run does not score again.
+
+    >>> # teacher_probabilities("models/stancekit-minilm", ds, student=sm,
+    >>> #                       cache_dir=Path("runs/x"))  # doctest: +SKIP
+    """
+    teacher = StanceModel.load(teacher_dir, device="cpu")
+    tc = teacher.config
+    sc = student.config
+    for what, a, b in (
+        ("input template", tc.template, sc.template),
+        ("labels", tc.stance_labels + tc.sentiment_labels, sc.stance_labels + sc.sentiment_labels),
+        ("tokenizer vocabulary size", len(teacher.tokenizer), len(student.tokenizer)),
+    ):
+        if a != b:
+            raise DistillError(
+                f"distill_from={str(teacher_dir)!r}: the teacher's {what} {a!r} differs from "
+                f"the student's {b!r}; distil from a model trained with the same {what}"
+            )
+    key = _fingerprint(ds, tc.weights_sha256)
+    cache, meta = cache_dir / "teacher.npy", cache_dir / "teacher.json"
+    if cache.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
+        log(f"teacher probabilities from the cache {cache}")
+        cached: np.ndarray = np.load(cache)
+        return cached
+    n_st = len(tc.stance_labels)
+    order = np.argsort([len(x) for x in ds["input_ids"]])
+    out = np.zeros((len(ds), n_st + len(tc.sentiment_labels)), dtype=np.float32)
+    cols = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in ds.column_names]
+    t0 = time.monotonic()
+    teacher.model.eval()
+    with torch.no_grad():
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            rows = ds.select(idx.tolist())
+            batch = teacher.tokenizer.pad(
+                [{c: r[c] for c in cols} for r in rows], return_tensors="pt"
+            )
+            logits = teacher.model(**dict(batch)).logits.float()
+            st = torch.softmax(logits[:, :n_st] / tc.temperature_stance, dim=-1)
+            se = torch.softmax(logits[:, n_st:] / tc.temperature_sentiment, dim=-1)
+            out[idx] = torch.cat([st, se], dim=1).numpy()
+            if (b // batch_size) % 50 == 0:
+                log(f"teacher scored {b + len(idx)}/{len(order)} rows")
+    log(f"teacher scored {len(order)} rows in {time.monotonic() - t0:.0f}s")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / "teacher.tmp.npy"
+    np.save(tmp, out)
+    os.replace(tmp, cache)
+    meta.write_text(json.dumps({"key": key, "teacher": str(teacher_dir)}) + "\n")
+    return out
+
+
+def add_teacher_column(ds: Any, probs: np.ndarray) -> Any:
+    """``ds`` with a ``teacher`` column (one list of probabilities per row)."""
+    if len(probs) != len(ds):
+        raise DistillError(f"teacher probabilities: {len(probs)} rows for {len(ds)} inputs")
+    return ds.add_column("teacher", probs.tolist())
