@@ -278,3 +278,31 @@ def test_recipe_distils_from_a_teacher_scored_once_on_the_training_inputs(
     assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
     log = capsys.readouterr().out
     assert "teacher probabilities from the cache" in log and "resuming from" in log
+
+
+def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stancekit.model import StanceModel
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    teacher_cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    teacher_cfg.update(name="tiny-teacher", max_steps=1)
+    (tmp_path / "teacher.json").write_text(json.dumps(teacher_cfg), encoding="utf-8")
+    cfg = {**teacher_cfg, "name": "tiny-recipe", "max_steps": 2, "distill_from": "teacher.json"}
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main([*argv, "--phase", "train"]) == 0
+    log = capsys.readouterr().out
+    assert "training the teacher of" in log
+    teacher = tmp_path / "work" / "teacher" / "model"
+    assert StanceModel.load(teacher, device="cpu").config.name == "tiny-teacher"
+    assert (teacher / "metrics.json").is_file()  # finalized: calibrated, measured
+    info = json.loads((tmp_path / "work" / "train_info.json").read_text())
+    assert info["distilled_from"]["teacher"] == str((tmp_path / "teacher.json").resolve())
+    assert info["global_step"] == 2
+
+    assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
+    log = capsys.readouterr().out
+    assert "teacher is done" in log and "training the teacher" not in log

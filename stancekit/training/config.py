@@ -119,11 +119,12 @@ class RecipeConfig:
     at ``intermediate_learning_rate`` (default ``learning_rate``); the main stage's runs
     start from its weights. Empty (the default): no such stage.
 
-    ``distill_from`` names a trained model folder (a teacher, e.g. the shipped model or a
-    soup of seeds) whose probabilities soften the training labels: each labelled head is
-    trained on ``(1 - distill_alpha) * one_hot(label) + distill_alpha * p_teacher``,
-    the teacher scored once on the exact training inputs (cached in ``work_dir``). A
-    relative path is read relative to the config file. None (the default): plain labels.
+    ``distill_from`` names a teacher whose probabilities soften the training labels: each
+    labelled head is trained on ``(1 - distill_alpha) * one_hot(label) + distill_alpha *
+    p_teacher``, the teacher scored once on the exact training inputs (cached in
+    ``work_dir``). It is a trained model folder, or a recipe JSON whose model is trained
+    first (once, into ``<work_dir>/teacher``). A relative path is read relative to the
+    config file. None (the default): plain labels.
 
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see

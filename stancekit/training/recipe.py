@@ -122,9 +122,10 @@ def train(
     )
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
     ds, cw = _weighted_dataset(config, sm, rows)
-    if config.distill_from:
+    teacher = _teacher_folder(config, data_dir, limit=limit)
+    if teacher is not None:
         probs = teacher_probabilities(
-            config.distill_from, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
+            teacher, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
         )
         ds = add_teacher_column(ds, probs)
         agree = {}
@@ -250,6 +251,27 @@ def _intermediate_stage(
     (stage / "run_info.json").write_text(json.dumps(run, indent=2) + "\n")
     log(f"intermediate stage saved to {weights}: {run}")
     return weights
+
+
+def _teacher_folder(
+    config: RecipeConfig, data_dir: str | Path, *, limit: int | None
+) -> Path | None:
+    """The teacher of ``distill_from``: that model folder, or, when it names a recipe JSON,
+    the model that recipe trains and finalizes (once, into ``<work_dir>/teacher/model``;
+    a finished teacher is kept). None without distillation."""
+    if not config.distill_from:
+        return None
+    src = Path(config.distill_from)
+    if src.suffix != ".json":
+        return src
+    stage = Path(config.work_dir) / "teacher"
+    out = stage / "model"
+    if (out / "stancekit.json").is_file():
+        log(f"teacher is done: {out}")
+        return out
+    tcfg = replace(RecipeConfig.from_json(src), work_dir=str(stage))
+    log(f"training the teacher of {src} into {stage} (then the student)")
+    return train_default(data_dir, out, tcfg, limit=limit)
 
 
 def _save_weights(model: torch.nn.Module, path: Path) -> None:
