@@ -62,7 +62,7 @@ from stancekit.training.calibration import (
     head_labels,
     predict_sets,
 )
-from stancekit.training.card import build_metrics, write_card
+from stancekit.training.card import build_metrics, read_card_notes, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.distill import add_teacher_column, teacher_probabilities
@@ -350,6 +350,8 @@ def finalize(
     """fp16 cast, temperature scaling, dev metrics, model folder + metrics + card."""
     torch.set_num_threads(config.num_threads)
     seed_everything(config.seed)
+    if config.card_notes:  # a missing or malformed notes file fails now, not after scoring
+        read_card_notes(config.card_notes, config)
     work = Path(config.work_dir)
     trained = StanceModel.load(work / "final", device="cpu")
     info = dict(trained.config.extra.get("training", {}))
