@@ -217,7 +217,8 @@ class RecipeConfig:
             )
         if self.distill_from is not None and not isinstance(self.distill_from, str):
             raise RecipeError(
-                f"recipe: distill_from={self.distill_from!r} must be a model folder path or null"
+                f"recipe: distill_from={self.distill_from!r} must be a model folder, a recipe "
+                "JSON or null"
             )
         if self.average_last_checkpoints > self.save_total_limit + 1:
             raise RecipeError(

@@ -24,15 +24,19 @@ import torch
 from stancekit.model import StanceModel
 from stancekit.training.runtime import log
 
-__all__ = ["DistillError", "add_teacher_column", "teacher_probabilities"]
+__all__ = ["DistillError", "add_teacher_column", "label_agreement", "teacher_probabilities"]
 
 
 class DistillError(ValueError):
     """The teacher cannot score the student's inputs (another template or tokenizer)."""
 
 
-def _fingerprint(ds: Any, teacher_sha: str | None) -> str:
-    h = hashlib.sha256(str(teacher_sha).encode())
+def _fingerprint(ds: Any, teacher_dir: Path, teacher_sha: str | None) -> str:
+    """A key of the teacher's weights and the inputs: the cache is only read back for
+    both unchanged (a folder without a recorded SHA-256 has its weights file hashed)."""
+    if teacher_sha is None:
+        teacher_sha = hashlib.sha256((teacher_dir / "model.safetensors").read_bytes()).hexdigest()
+    h = hashlib.sha256(teacher_sha.encode())
     for ids in ds["input_ids"]:
         h.update(np.asarray(ids, dtype=np.int32).tobytes())
         h.update(b"|")
@@ -55,8 +59,11 @@ def teacher_probabilities(
     The result is cached in ``cache_dir/teacher.npy``, keyed by the teacher's weights and
     the inputs, so a resumed run does not score again.
 
-    >>> # teacher_probabilities("models/stancekit-minilm", ds, student=sm,
-    >>> #                       cache_dir=Path("runs/x"))  # doctest: +SKIP
+    >>> probs = teacher_probabilities(  # doctest: +SKIP
+    ...     "models/stancekit-minilm", ds, student=sm, cache_dir=Path("runs/x")
+    ... )
+    >>> probs.shape  # doctest: +SKIP
+    (69280, 6)
     """
     teacher = StanceModel.load(teacher_dir, device="cpu")
     tc = teacher.config
@@ -71,7 +78,7 @@ def teacher_probabilities(
                 f"distill_from={str(teacher_dir)!r}: the teacher's {what} {a!r} differs from "
                 f"the student's {b!r}; distil from a model trained with the same {what}"
             )
-    key = _fingerprint(ds, tc.weights_sha256)
+    key = _fingerprint(ds, Path(teacher_dir), tc.weights_sha256)
     cache, meta = cache_dir / "teacher.npy", cache_dir / "teacher.json"
     if cache.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
         log(f"teacher probabilities from the cache {cache}")
@@ -110,3 +117,23 @@ def add_teacher_column(ds: Any, probs: np.ndarray) -> Any:
     if len(probs) != len(ds):
         raise DistillError(f"teacher probabilities: {len(probs)} rows for {len(ds)} inputs")
     return ds.add_column("teacher", probs.tolist())
+
+
+def label_agreement(ds: Any, probs: np.ndarray, n_stance: int) -> dict[str, float]:
+    """How often the teacher's argmax is the training label, per head (over the rows that
+    have one): ``{"stance": ..., "sentiment": ...}``, for the recipe's log.
+
+    >>> from datasets import Dataset
+    >>> ds = Dataset.from_dict({"stance_label": [0, -100], "sentiment_label": [-100, 2]})
+    >>> p = np.array([[0.8, 0.1, 0.1, 0.3, 0.3, 0.4], [0.1, 0.1, 0.8, 0.6, 0.2, 0.2]])
+    >>> label_agreement(ds, p, 3)
+    {'stance': 1.0, 'sentiment': 0.0}
+    """
+    out = {}
+    for head, cols in (("stance", slice(0, n_stance)), ("sentiment", slice(n_stance, None))):
+        y = np.asarray(ds[f"{head}_label"])
+        m = y >= 0
+        out[head] = (
+            round(float((probs[m][:, cols].argmax(1) == y[m]).mean()), 4) if m.any() else 0.0
+        )
+    return out

@@ -65,7 +65,7 @@ from stancekit.training.calibration import (
 from stancekit.training.card import build_metrics, read_card_notes, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
-from stancekit.training.distill import add_teacher_column, teacher_probabilities
+from stancekit.training.distill import add_teacher_column, label_agreement, teacher_probabilities
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
@@ -128,17 +128,10 @@ def train(
             teacher, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
         )
         ds = add_teacher_column(ds, probs)
-        agree = {}
-        for name, cols, col in (
-            ("stance", slice(0, N_STANCE), "stance_label"),
-            ("sentiment", slice(N_STANCE, None), "sentiment_label"),
-        ):
-            y = np.asarray(ds[col])
-            m = y >= 0
-            agree[name] = round(float((probs[m][:, cols].argmax(1) == y[m]).mean()), 4)
         log(
             f"distilling from {config.distill_from} (alpha {config.distill_alpha}); the "
-            f"teacher's argmax agrees with the training labels: {agree}"
+            f"teacher's argmax agrees with the training labels: "
+            f"{label_agreement(ds, probs, N_STANCE)}"
         )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
 
