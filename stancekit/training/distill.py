@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.model import StanceModel
+from stancekit.model import StanceModel, _softmax
 from stancekit.training.runtime import log
 
 __all__ = ["DistillError", "add_teacher_column", "label_agreement", "teacher_probabilities"]
@@ -89,18 +89,13 @@ def teacher_probabilities(
     out = np.zeros((len(ds), n_st + len(tc.sentiment_labels)), dtype=np.float32)
     cols = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in ds.column_names]
     t0 = time.monotonic()
-    teacher.model.eval()
-    with torch.no_grad():
+    with torch.inference_mode():
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
             rows = ds.select(idx.tolist())
-            batch = teacher.tokenizer.pad(
-                [{c: r[c] for c in cols} for r in rows], return_tensors="pt"
-            )
-            logits = teacher.model(**dict(batch)).logits.float()
-            st = torch.softmax(logits[:, :n_st] / tc.temperature_stance, dim=-1)
-            se = torch.softmax(logits[:, n_st:] / tc.temperature_sentiment, dim=-1)
-            out[idx] = torch.cat([st, se], dim=1).numpy()
+            logits = teacher._forward([{c: r[c] for c in cols} for r in rows])  # as predict
+            out[idx, :n_st] = _softmax(logits[:, :n_st] / tc.temperature_stance)
+            out[idx, n_st:] = _softmax(logits[:, n_st:] / tc.temperature_sentiment)
             if (b // batch_size) % 50 == 0:
                 log(f"teacher scored {b + len(idx)}/{len(order)} rows")
     log(f"teacher scored {len(order)} rows in {time.monotonic() - t0:.0f}s")
