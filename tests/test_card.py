@@ -116,6 +116,18 @@ def test_card_names_the_teacher_and_its_share_of_a_distilled_model() -> None:
     assert "Distilled" not in _card([_NEWS], {})
 
 
+def test_card_names_the_starting_model_and_each_heads_teacher_share() -> None:
+    info = {
+        "initialized_from": {"model": "/x/default-model.json", "weights_sha256": "5a3ad5160240ab"},
+        "distilled_from": {"teacher": "/x/m", "alpha": 0.5, "alpha_sentiment": 1.0},
+    }
+    card = _card([_NEWS], info)
+    assert "`default-model.json` (`init_from`; weights SHA-256 5a3ad5160240…)" in card
+    assert "the stance head learned from 0.5 x its label + 0.5 x, the sentiment head" in card
+    assert "from 0 x its label + 1 x, the calibrated probabilities" in card
+    assert "init_from" not in _card([_NEWS], {})
+
+
 def test_card_gives_the_training_time_when_it_is_known() -> None:
     assert "on 2 CPU cores, 54 min of training." in _card([_NEWS], {"train_seconds_this_run": 3245})
     assert "min of training" not in _card([_NEWS], {})

@@ -295,7 +295,7 @@ def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
     argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
     assert main([*argv, "--phase", "train"]) == 0
     log = capsys.readouterr().out
-    assert "training the teacher of" in log
+    assert "training the teacher model of" in log
     teacher = tmp_path / "work" / "teacher" / "model"
     assert StanceModel.load(teacher, device="cpu").config.name == "tiny-teacher"
     assert (teacher / "metrics.json").is_file()  # finalized: calibrated, measured
@@ -305,7 +305,7 @@ def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
 
     assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
     log = capsys.readouterr().out
-    assert "teacher is done" in log and "training the teacher" not in log
+    assert "teacher model is done" in log and "training the teacher" not in log
 
 
 def test_finalize_refuses_a_missing_card_notes_file_before_scoring(tmp_path: Path) -> None:
@@ -320,3 +320,71 @@ def test_finalize_refuses_a_missing_card_notes_file_before_scoring(tmp_path: Pat
     with pytest.raises(RecipeError, match=r"card_notes=.*gone\.md.* cannot be read"):
         finalize(cfg, data, out)
     assert not out.exists()
+
+
+def test_recipe_init_from_starts_the_main_stage_from_a_trained_model(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import main
+
+    # a trained model to continue from: a first run of the recipe, finalized
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg.update(learning_rate=1e-2, fp16_weights=False)
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--config", str(cfg_path)]
+    assert main([*argv, "--out", str(out)]) == 0
+    first = load_file(str(out / "model.safetensors"))
+
+    # with a zero learning rate, a run that starts from it ends on its weights
+    cfg.update(init_from="model", learning_rate=1e-12, work_dir=str(tmp_path / "cont"))
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")  # "model": next to the config
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "m2"), "--phase", "train"]) == 0
+    assert "the main stage starts from the weights of" in capsys.readouterr().out
+    cont = load_file(str(tmp_path / "cont" / "final" / "model.safetensors"))
+    floats = [k for k, v in first.items() if v.is_floating_point()]
+    assert all(torch.allclose(cont[k], first[k], atol=1e-6) for k in floats)
+    info = json.loads((tmp_path / "cont" / "train_info.json").read_text())
+    assert info["initialized_from"]["model"] == str(out.resolve())
+    assert len(info["initialized_from"]["weights_sha256"]) == 64
+
+    # the same run from the bare encoder ends elsewhere
+    cfg.update(init_from=None, work_dir=str(tmp_path / "bare"))
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    assert main([*argv, "--out", str(tmp_path / "m3"), "--phase", "train"]) == 0
+    bare = load_file(str(tmp_path / "bare" / "final" / "model.safetensors"))
+    assert any(not torch.allclose(bare[k], first[k], atol=1e-4) for k in floats)
+
+
+def test_recipe_refuses_init_from_a_model_with_another_template(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    import shutil
+
+    from stancekit.training.distill import DistillError
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model_dir, other)
+    meta = json.loads((other / "stancekit.json").read_text(encoding="utf-8"))
+    meta["template"]["first"] = "{target} ← {holder}"
+    (other / "stancekit.json").write_text(json.dumps(meta), encoding="utf-8")
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["init_from"] = str(other)
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    with pytest.raises(DistillError, match=r"init_from=.*other.*input template"):
+        main([*argv, "--phase", "train"])
+
+
+def test_recipe_refuses_init_from_with_an_intermediate_stage() -> None:
+    from stancekit.training.config import RecipeConfig, RecipeError
+
+    base = {"datasets": [{"name": "a", "file": "a.jsonl"}], "init_from": "m"}
+    with pytest.raises(RecipeError, match="init_from='m' and an intermediate stage"):
+        RecipeConfig.from_dict({**base, "intermediate": [{"name": "b", "file": "b.jsonl"}]})

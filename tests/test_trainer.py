@@ -62,3 +62,16 @@ def test_the_distilled_loss_has_gradients_toward_the_teacher() -> None:
     # target (0.6, 0.4, 0) against softmax (1/3, 1/3, 1/3): raise favor and against, lower none
     assert g[0] < 0 and g[1] < 0 and g[2] > 0
     assert torch.all(g[3:] == 0)
+
+
+def test_each_head_takes_its_own_teacher_share() -> None:
+    teacher = torch.full((2, 6), 1 / 3)
+    ce = torch.nn.functional.cross_entropy
+    # stance on its label alone, sentiment on the teacher alone (learning without forgetting)
+    soft = -(teacher[1, 3:] * torch.log_softmax(LOGITS[1, 3:], dim=-1)).sum()
+    want = ce(LOGITS[:1, :3], STANCE[:1]) + soft
+    got = masked_two_head_loss(LOGITS, STANCE, SENTIMENT, teacher=teacher, alpha=(0.0, 1.0))
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
+    pair = masked_two_head_loss(LOGITS, STANCE, SENTIMENT, teacher=teacher, alpha=(0.5, 0.5))
+    one = masked_two_head_loss(LOGITS, STANCE, SENTIMENT, teacher=teacher, alpha=0.5)
+    assert pair.item() == pytest.approx(one.item(), rel=1e-6)

@@ -503,13 +503,25 @@ def _averaging_line(info: dict[str, Any]) -> str:
             f"above) and train on the same pairs ({', '.join(map(str, steps))} steps); the "
             "step count above is one run's."
         )
+    init = info.get("initialized_from")
+    if init:
+        out += (
+            f" The run started from the weights of a trained model, `{Path(init['model']).name}`"
+            f" (`init_from`; weights SHA-256 {str(init.get('weights_sha256'))[:12]}…), not "
+            "from the bare encoder."
+        )
     teacher = info.get("distilled_from")
     if teacher:
+        a, a_se = teacher["alpha"], teacher.get("alpha_sentiment", teacher["alpha"])
+        heads = (
+            f"every labelled head learned from {1 - a:g} x its label + {a:g} x"
+            if a_se == a
+            else f"the stance head learned from {1 - a:g} x its label + {a:g} x, the "
+            f"sentiment head from {1 - a_se:g} x its label + {a_se:g} x,"
+        )
         out += (
-            f" Distilled (`distill_from`): every labelled head learned from "
-            f"{1 - teacher['alpha']:g} x its label + {teacher['alpha']:g} x the calibrated "
-            f"probabilities of a teacher model, `{Path(teacher['teacher']).name}`, scored on "
-            "the same training inputs."
+            f" Distilled (`distill_from`): {heads} the calibrated probabilities of a teacher "
+            f"model, `{Path(teacher['teacher']).name}`, scored on the same training inputs."
         )
     members = info.get("averaged_weights_of") or []
     if len(members) > 1:

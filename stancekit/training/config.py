@@ -124,7 +124,16 @@ class RecipeConfig:
     p_teacher``, the teacher scored once on the exact training inputs (cached in
     ``work_dir``). It is a trained model folder, or a recipe JSON whose model is trained
     first (once, into ``<work_dir>/teacher``). A relative path is read relative to the
-    config file. None (the default): plain labels.
+    config file. None (the default): plain labels. ``distill_alpha_sentiment`` sets the
+    sentiment head's share apart (default: ``distill_alpha``); 1.0 trains that head on the
+    teacher's probabilities alone (learning without forgetting, Li & Hoiem 2016).
+
+    ``init_from`` starts the main stage from a trained stancekit model instead of the bare
+    encoder (continued training): a model folder, or a recipe JSON whose model is trained
+    first (once; the same recipe as ``distill_from`` is trained once for both). Its
+    template, labels and vocabulary must match this recipe's. A relative path is read
+    relative to the config file. None (the default): start from ``encoder``. It cannot be
+    combined with ``intermediate``, which also sets the starting weights.
 
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see
@@ -167,6 +176,8 @@ class RecipeConfig:
     intermediate_learning_rate: float | None = None
     distill_from: str | None = None
     distill_alpha: float = 0.5
+    distill_alpha_sentiment: float | None = None
+    init_from: str | None = None
     card_notes: str | None = None
 
     def __post_init__(self) -> None:
@@ -215,6 +226,24 @@ class RecipeConfig:
                 f"recipe: distill_alpha={a!r} must be in [0, 1] (the teacher's share of the "
                 "training targets)"
             )
+        a_se = self.distill_alpha_sentiment
+        if a_se is not None and (
+            isinstance(a_se, bool) or not isinstance(a_se, (int, float)) or not 0.0 <= a_se <= 1.0
+        ):
+            raise RecipeError(
+                f"recipe: distill_alpha_sentiment={a_se!r} must be in [0, 1] or null (null: "
+                "distill_alpha)"
+            )
+        if self.init_from is not None and not isinstance(self.init_from, str):
+            raise RecipeError(
+                f"recipe: init_from={self.init_from!r} must be a model folder, a recipe JSON "
+                "or null"
+            )
+        if self.init_from is not None and self.intermediate:
+            raise RecipeError(
+                f"recipe: init_from={self.init_from!r} and an intermediate stage both set the "
+                "main stage's starting weights; keep one"
+            )
         if self.distill_from is not None and not isinstance(self.distill_from, str):
             raise RecipeError(
                 f"recipe: distill_from={self.distill_from!r} must be a model folder, a recipe "
@@ -253,6 +282,19 @@ class RecipeConfig:
         if len(set(names)) != len(names):
             raise RecipeError(f"recipe: dataset names must be unique, got {names}")
 
+    @property
+    def distill_alphas(self) -> tuple[float, float]:
+        """The teacher's share of the (stance, sentiment) targets; (0, 0) without a teacher.
+
+        >>> RecipeConfig(datasets=(DatasetSpec("d", "d.jsonl"),), distill_from="m",
+        ...              distill_alpha_sentiment=1.0).distill_alphas
+        (0.5, 1.0)
+        """
+        if not self.distill_from:
+            return (0.0, 0.0)
+        se = self.distill_alpha_sentiment
+        return (float(self.distill_alpha), float(self.distill_alpha if se is None else se))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, source: str = "recipe") -> RecipeConfig:
         """Build and validate a config from a JSON object; unknown keys are errors."""
@@ -290,9 +332,10 @@ class RecipeConfig:
         notes = raw.get("card_notes") if isinstance(raw, dict) else None
         if isinstance(notes, str) and not Path(notes).is_absolute():
             raw["card_notes"] = str((p.parent / notes).resolve())
-        teacher = raw.get("distill_from") if isinstance(raw, dict) else None
-        if isinstance(teacher, str) and not Path(teacher).is_absolute():
-            raw["distill_from"] = str((p.parent / teacher).resolve())
+        for key in ("distill_from", "init_from"):
+            v = raw.get(key) if isinstance(raw, dict) else None
+            if isinstance(v, str) and not Path(v).is_absolute():
+                raw[key] = str((p.parent / v).resolve())
         return cls.from_dict(raw, source=str(p))
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,11 +24,18 @@ import torch
 from stancekit.model import StanceModel, _softmax
 from stancekit.training.runtime import log
 
-__all__ = ["DistillError", "add_teacher_column", "label_agreement", "teacher_probabilities"]
+__all__ = [
+    "DistillError",
+    "add_teacher_column",
+    "check_compatible",
+    "label_agreement",
+    "teacher_probabilities",
+]
 
 
 class DistillError(ValueError):
-    """The teacher cannot score the student's inputs (another template or tokenizer)."""
+    """A trained model (a teacher, or ``init_from``) does not fit the recipe's inputs
+    (another template, labels or tokenizer)."""
 
 
 def _fingerprint(ds: Any, teacher_dir: Path, teacher_sha: str | None) -> str:
@@ -66,18 +73,8 @@ def teacher_probabilities(
     (69280, 6)
     """
     teacher = StanceModel.load(teacher_dir, device="cpu")
+    check_compatible(teacher, student, param="distill_from", folder=teacher_dir)
     tc = teacher.config
-    sc = student.config
-    for what, a, b in (
-        ("input template", tc.template, sc.template),
-        ("labels", tc.stance_labels + tc.sentiment_labels, sc.stance_labels + sc.sentiment_labels),
-        ("tokenizer vocabulary size", len(teacher.tokenizer), len(student.tokenizer)),
-    ):
-        if a != b:
-            raise DistillError(
-                f"distill_from={str(teacher_dir)!r}: the teacher's {what} {a!r} differs from "
-                f"the student's {b!r}; distil from a model trained with the same {what}"
-            )
     key = _fingerprint(ds, Path(teacher_dir), tc.weights_sha256)
     cache, meta = cache_dir / "teacher.npy", cache_dir / "teacher.json"
     if cache.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
@@ -105,6 +102,25 @@ def teacher_probabilities(
     os.replace(tmp, cache)
     meta.write_text(json.dumps({"key": key, "teacher": str(teacher_dir)}) + "\n")
     return out
+
+
+def check_compatible(
+    model: StanceModel, student: StanceModel, *, param: str, folder: str | os.PathLike[str]
+) -> None:
+    """Refuse a trained ``model`` (named by the recipe's ``param``) whose input template,
+    labels or tokenizer vocabulary differ from the ``student``'s: its probabilities or
+    weights would be of other inputs."""
+    mc, sc = model.config, student.config
+    for what, a, b in (
+        ("input template", mc.template, sc.template),
+        ("labels", mc.stance_labels + mc.sentiment_labels, sc.stance_labels + sc.sentiment_labels),
+        ("tokenizer vocabulary size", len(model.tokenizer), len(student.tokenizer)),
+    ):
+        if a != b:
+            raise DistillError(
+                f"{param}={str(folder)!r}: that model's {what} {a!r} differs from this "
+                f"recipe's {b!r}; use a model trained with the same {what}"
+            )
 
 
 def add_teacher_column(ds: Any, probs: np.ndarray) -> Any:

@@ -65,7 +65,12 @@ from stancekit.training.calibration import (
 from stancekit.training.card import build_metrics, read_card_notes, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
-from stancekit.training.distill import add_teacher_column, label_agreement, teacher_probabilities
+from stancekit.training.distill import (
+    add_teacher_column,
+    check_compatible,
+    label_agreement,
+    teacher_probabilities,
+)
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
@@ -129,11 +134,16 @@ def train(
         )
         ds = add_teacher_column(ds, probs)
         log(
-            f"distilling from {config.distill_from} (alpha {config.distill_alpha}); the "
-            f"teacher's argmax agrees with the training labels: "
+            f"distilling from {config.distill_from} (alphas stance, sentiment "
+            f"{config.distill_alphas}); the teacher's argmax agrees with the training labels: "
             f"{label_agreement(ds, probs, N_STANCE)}"
         )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
+    init = _init_folder(config, data_dir, limit=limit)
+    if init is not None:
+        check_compatible(StanceModel.load(init, device="cpu"), sm, param="init_from", folder=init)
+        start = init / "model.safetensors"
+        log(f"the main stage starts from the weights of {init}")
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
@@ -153,7 +163,7 @@ def train(
             seed_everything(config.seed)  # the same initial weights for every run
             sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
         if start is not None:
-            average_weight_files(sm.model, [str(start)])  # the intermediate stage's weights
+            average_weight_files(sm.model, [str(start)])  # intermediate stage or init_from
         run = _train_run(config, sm, ds, run_dir / "checkpoints", max_steps, seed=seed)
         if len(seeds) > 1:
             _save_weights(sm.model, member)
@@ -181,8 +191,16 @@ def train(
         info["soup_of_train_seeds"] = list(seeds)
         info["runs"] = runs
     if config.distill_from:
-        info["distilled_from"] = {"teacher": config.distill_from, "alpha": config.distill_alpha}
-    if start is not None:
+        st_a, se_a = config.distill_alphas
+        info["distilled_from"] = {"teacher": config.distill_from, "alpha": st_a}
+        if se_a != st_a:
+            info["distilled_from"]["alpha_sentiment"] = se_a
+    if init is not None:
+        info["initialized_from"] = {
+            "model": config.init_from,
+            "weights_sha256": StanceModel.load(init, device="cpu").config.weights_sha256,
+        }
+    elif start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     final = StanceModel(
         sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
@@ -254,16 +272,34 @@ def _teacher_folder(
     a finished teacher is kept). None without distillation."""
     if not config.distill_from:
         return None
-    src = Path(config.distill_from)
+    return _model_folder(config, config.distill_from, "teacher", data_dir, limit=limit)
+
+
+def _init_folder(config: RecipeConfig, data_dir: str | Path, *, limit: int | None) -> Path | None:
+    """The model of ``init_from``, as :func:`_teacher_folder` (a recipe JSON is trained
+    into ``<work_dir>/init/model``, or shares the teacher's when it is ``distill_from``)."""
+    if not config.init_from:
+        return None
+    stage = "teacher" if config.init_from == config.distill_from else "init"
+    return _model_folder(config, config.init_from, stage, data_dir, limit=limit)
+
+
+def _model_folder(
+    config: RecipeConfig, spec: str, stage_name: str, data_dir: str | Path, *, limit: int | None
+) -> Path:
+    """``spec`` itself when it is a model folder; for a recipe JSON, the model that recipe
+    trains and finalizes into ``<work_dir>/<stage_name>/model`` (once; a finished one is
+    kept)."""
+    src = Path(spec)
     if src.suffix != ".json":
         return src
-    stage = Path(config.work_dir) / "teacher"
+    stage = Path(config.work_dir) / stage_name
     out = stage / "model"
     if (out / "stancekit.json").is_file():
-        log(f"teacher is done: {out}")
+        log(f"{stage_name} model is done: {out}")
         return out
     tcfg = replace(RecipeConfig.from_json(src), work_dir=str(stage))
-    log(f"training the teacher of {src} into {stage} (then the student)")
+    log(f"training the {stage_name} model of {src} into {stage} (then this recipe's)")
     return train_default(data_dir, out, tcfg, limit=limit)
 
 

@@ -31,7 +31,7 @@ def masked_two_head_loss(
     *,
     n_stance: int = N_STANCE,
     teacher: torch.Tensor | None = None,
-    alpha: float = 0.0,
+    alpha: float | tuple[float, float] = 0.0,
 ) -> torch.Tensor:
     """Cross-entropy on ``logits[:, :n_stance]`` where ``stance_label >= 0`` plus
     cross-entropy on ``logits[:, n_stance:]`` where ``sentiment_label >= 0``; each head is
@@ -39,7 +39,8 @@ def masked_two_head_loss(
 
     With ``teacher`` (probabilities laid out like ``logits``: stance then sentiment, each
     summing to 1) and ``alpha`` > 0, a labelled row's target is ``(1 - alpha) *
-    one_hot(label) + alpha * teacher`` (distillation with the labels kept).
+    one_hot(label) + alpha * teacher`` (distillation with the labels kept); a pair
+    ``(stance_alpha, sentiment_alpha)`` sets each head's share.
 
     >>> lg = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     >>> st, se = torch.tensor([0]), torch.tensor([-100])
@@ -52,14 +53,18 @@ def masked_two_head_loss(
         weight = torch.ones(logits.shape[0], device=logits.device)
     weight = weight.to(logits.dtype)
     total = logits.sum() * 0.0
-    heads = ((slice(0, n_stance), stance_label), (slice(n_stance, None), sentiment_label))
-    for cols, lab in heads:
+    alphas = (alpha, alpha) if isinstance(alpha, (int, float)) else alpha
+    heads = (
+        (slice(0, n_stance), stance_label, alphas[0]),
+        (slice(n_stance, None), sentiment_label, alphas[1]),
+    )
+    for cols, lab, a in heads:
         lg = logits[:, cols]
         mask = lab >= 0
         if bool(mask.any()):
-            if teacher is not None and alpha > 0:
+            if teacher is not None and a > 0:
                 target = torch.nn.functional.one_hot(lab[mask], lg.shape[1]).float()
-                target = (1 - alpha) * target + alpha * teacher[mask][:, cols].float()
+                target = (1 - a) * target + a * teacher[mask][:, cols].float()
                 logp = torch.log_softmax(lg[mask].float(), dim=-1)
                 ce = -(target * logp).sum(dim=-1)
             else:
@@ -77,7 +82,7 @@ def trainer_classes() -> tuple[type, type, type]:
     from transformers import Trainer, TrainerCallback
 
     class TwoHeadTrainer(Trainer):  # type: ignore[misc]
-        distill_alpha = 0.0  # set by make_trainer from the recipe
+        distill_alpha: tuple[float, float] = (0.0, 0.0)  # set by make_trainer
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
             inputs = dict(inputs)
@@ -197,6 +202,6 @@ def make_trainer(
         data_collator=Collator(sm.tokenizer),
         callbacks=[TimeBudget(config.max_train_minutes, config.batch_size)],
     )
-    trainer.distill_alpha = float(config.distill_alpha) if config.distill_from else 0.0
+    trainer.distill_alpha = config.distill_alphas
     trainer.remove_callback(PrinterCallback)  # TimeBudget logs already
     return trainer
