@@ -505,10 +505,11 @@ def _averaging_line(info: dict[str, Any]) -> str:
         )
     init = info.get("initialized_from")
     if init:
+        sha = init.get("weights_sha256")
         out += (
             f" The run started from the weights of a trained model, `{Path(init['model']).name}`"
-            f" (`init_from`; weights SHA-256 {str(init.get('weights_sha256'))[:12]}…), not "
-            "from the bare encoder."
+            f" (`init_from`{f'; weights SHA-256 {sha[:12]}…' if sha else ''}), not from the "
+            "bare encoder."
         )
     teacher = info.get("distilled_from")
     if teacher:

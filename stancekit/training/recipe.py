@@ -140,9 +140,12 @@ def train(
         )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
     init = _init_folder(config, data_dir, limit=limit)
+    init_sha = None
     if init is not None:
-        check_compatible(StanceModel.load(init, device="cpu"), sm, param="init_from", folder=init)
-        start = init / "model.safetensors"
+        init_model = StanceModel.load(init, device="cpu")
+        check_compatible(init_model, sm, param="init_from", folder=init)
+        init_sha, start = init_model.config.weights_sha256, init / "model.safetensors"
+        del init_model
         log(f"the main stage starts from the weights of {init}")
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
@@ -196,10 +199,7 @@ def train(
         if se_a != st_a:
             info["distilled_from"]["alpha_sentiment"] = se_a
     if init is not None:
-        info["initialized_from"] = {
-            "model": config.init_from,
-            "weights_sha256": StanceModel.load(init, device="cpu").config.weights_sha256,
-        }
+        info["initialized_from"] = {"model": config.init_from, "weights_sha256": init_sha}
     elif start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     final = StanceModel(
