@@ -388,3 +388,22 @@ def test_recipe_refuses_init_from_with_an_intermediate_stage() -> None:
     base = {"datasets": [{"name": "a", "file": "a.jsonl"}], "init_from": "m"}
     with pytest.raises(RecipeError, match="init_from='m' and an intermediate stage"):
         RecipeConfig.from_dict({**base, "intermediate": [{"name": "b", "file": "b.jsonl"}]})
+
+
+def test_recipe_trains_one_model_for_the_same_init_from_and_distill_from_recipe(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    base = json.loads(cfg_path.read_text(encoding="utf-8"))
+    (tmp_path / "base.json").write_text(json.dumps({**base, "max_steps": 1}), encoding="utf-8")
+    cfg = {**base, "max_steps": 1, "init_from": "base.json", "distill_from": "base.json"}
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path)]
+    assert main([*argv, "--phase", "train"]) == 0
+    log = capsys.readouterr().out
+    assert log.count("training the teacher model of") == 1 and "init model" not in log
+    teacher = tmp_path / "work" / "teacher" / "model"
+    assert f"the main stage starts from the weights of {teacher}" in log
+    assert not (tmp_path / "work" / "init").exists()
