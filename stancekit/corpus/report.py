@@ -260,7 +260,7 @@ _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 
 
 def front_matter(text: str) -> tuple[str, dict[str, str]]:
-    """``(text, meta)``: a leading ``---`` block of ``key: value`` lines (date, outlet, url,
+    r"""``(text, meta)``: a leading ``---`` block of ``key: value`` lines (date, outlet, url,
     ...) read as metadata and blanked out (spaces, newlines kept), so offsets still index
     the file's text and the block is not analysed.
 

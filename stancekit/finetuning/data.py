@@ -10,11 +10,14 @@
   in against forgetting.
 
 >>> from stancekit.spans import GoldDocument, GoldSpan
->>> docs = [GoldDocument(f"d{i}", "Zas praised the CSTO.",
-...         (GoldSpan(0, 21, "Zas", "CSTO", stance="favor"),)) for i in range(10)]
+>>> docs = [GoldDocument(f"d{i}", f"Zas praised the CSTO {i}.",
+...         (GoldSpan(0, 20, "Zas", "CSTO", stance="favor"),)) for i in range(10)]
 >>> train, dev = split_by_document(docs, 0.2, seed=0)
 >>> len(train), len(dev)
 (8, 2)
+>>> same = [GoldDocument(f"c{i}", "Zas praised the CSTO.", d.spans) for i, d in enumerate(docs)]
+>>> [len(part) for part in split_by_document(same, 0.2, seed=0)]  # one text: one side
+[10, 0]
 """
 
 from __future__ import annotations
