@@ -251,6 +251,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "```python",
         "import torch",
         "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        "",
         'path = "models/stancekit-minilm"',
         "tok = AutoTokenizer.from_pretrained(path)",
         "model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)",
