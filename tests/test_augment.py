@@ -28,14 +28,20 @@ def everyone(items: list[tuple[str, tuple[int, int]]]) -> list[bool]:
     return [True] * len(items)
 
 
+def at(sentence: str, span: tuple[int, int] | None) -> str:
+    """The text of ``span`` in ``sentence`` (the span must be there)."""
+    assert span is not None
+    return sentence[span[0] : span[1]]
+
+
 def test_role_holders_replace_the_mention_and_shift_the_target() -> None:
     src = ex("Lee Kim condemned Azerbaijan on Monday.", "Lee Kim", "Azerbaijan")
     (out,) = role_holders([src], 1.0, seed=0, is_person=everyone)
     p = out.pair
     assert p.holder == "Lee Kim"  # the first segment keeps the name
-    word = p.sentence[slice(*p.holder_span)]
+    word = at(p.sentence, p.holder_span)
     assert word.lower() in (*ROLE_NOUNS, "he", "she") and word[0].isupper()
-    assert p.sentence[slice(*p.target_span)] == "Azerbaijan"
+    assert at(p.sentence, p.target_span) == "Azerbaijan"
     assert out.stance == src.stance and out.source == "s+role"
 
 
@@ -44,7 +50,7 @@ def test_role_holders_skip_non_persons_and_possessive_pronouns() -> None:
     assert role_holders([src], 1.0, seed=0, is_person=lambda items: [False] * len(items)) == []
     for seed in range(20):
         (out,) = role_holders([src], 1.0, seed=seed, is_person=everyone)
-        word = out.pair.sentence[slice(*out.pair.holder_span)]
+        word = at(out.pair.sentence, out.pair.holder_span)
         assert word in ROLE_NOUNS  # never "he's aide"
 
 
@@ -54,8 +60,8 @@ def test_reported_speech_makes_the_speaker_the_holder() -> None:
     assert {o.pair.sentence.startswith("“") for o in outs} == {True, False}  # both forms
     for o in outs:
         p = o.pair
-        assert p.holder == p.sentence[slice(*p.holder_span)]
-        assert p.sentence[slice(*p.target_span)] == "Iran"
+        assert p.holder == at(p.sentence, p.holder_span)
+        assert at(p.sentence, p.target_span) == "Iran"
         assert o.stance == 1 and o.source == "s+speech"
 
 

@@ -23,6 +23,7 @@ class _Tiny(torch.nn.Module):
         self.lin = torch.nn.Linear(3, 2)
         torch.nn.init.constant_(self.lin.weight, value)
         torch.nn.init.constant_(self.lin.bias, value)
+        self.position_ids: torch.Tensor
         self.register_buffer("position_ids", torch.arange(4))
 
 

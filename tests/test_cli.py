@@ -275,7 +275,6 @@ def _articles(folder: Path, seed_text: str, n: int) -> Path:
 def test_output_file_follows_the_suffix_and_a_failure_mid_write_leaves_the_old_file(
     tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import stancekit.cli as cli
 
     folder = _articles(tmp_path / "in", "The CSTO met in Yerevan.", 3)
     out = tmp_path / "out.csv"
@@ -289,7 +288,7 @@ def test_output_file_follows_the_suffix_and_a_failure_mid_write_leaves_the_old_f
         f.write('[{"document": "half a record')
         raise OSError(28, "No space left on device (simulated)")
 
-    monkeypatch.setattr(cli.json, "dump", dump_then_fail)
+    monkeypatch.setattr("stancekit.cli.json.dump", dump_then_fail)
     assert main([*argv, "--output", str(tmp_path / "out.json")]) == 2
     assert not (tmp_path / "out.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.csv"]
@@ -439,8 +438,9 @@ def test_timeout_s_reports_a_slow_document_and_analyses_the_rest(
     import time
 
     import stancekit.analyzer as module
+    from stancekit.actors import find_actors
 
-    real = module.find_actors
+    real = find_actors
 
     def slow_on_marker(parsed: Any) -> Any:
         if "SLOWDOWN" in parsed.document.text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -27,7 +28,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _rows() -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for doc, date, holder, target, pf, pa in [
         ("a", "2022-11-03", "Nikol Pashinian", "CSTO", 0.1, 0.8),
         ("a", "2022-11-03", "Stanislav Zas", "Nikol Pashinian", 0.2, 0.7),
@@ -106,7 +107,9 @@ def test_plot_timeline_writes_an_svg_by_suffix(corpus: Corpus, tmp_path: Path) -
     fig = plot_timeline(corpus, path, target="CSTO", n_bootstrap=50)
     assert _written(path, fig)
     assert path.read_text().lstrip().startswith("<?xml")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    labels = [t.get_text() for t in legend.get_texts()]
     assert "Nikol Pashinian" in labels
 
 

@@ -266,7 +266,10 @@ def test_cli_ray_engine_writes_parquet_and_reports_the_file_that_is_not_utf8(
     assert main([*args, "--format", "jsonl"]) == 1  # the local engine skips c.txt too
     local = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     judged = frame[frame["error"].isna()].drop(columns="error").astype(object)
-    ray_rows = judged.where(judged.notna(), None).to_dict("records")
+    ray_rows = [
+        {str(k): v for k, v in row.items()}
+        for row in judged.where(judged.notna(), None).to_dict("records")
+    ]
     for row in ray_rows:  # Parquet ints come back as floats where a column has nulls
         for col in ("holder_start", "holder_end", "target_start", "target_end"):
             row[col] = None if row[col] is None else int(row[col])

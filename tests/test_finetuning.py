@@ -48,7 +48,7 @@ def make_docs(n: int, *, prefix: str = "d", start: int = 0) -> list[GoldDocument
 
 PROBE = "Alice praised Boris. Boris condemned Chen."
 PROBE_TARGETS = ["Boris", "Chen"]
-FAST = {"epochs": 2, "batch_size": 8, "min_per_class": 2, "n_bootstrap": 20}
+FAST: dict[str, Any] = {"epochs": 2, "batch_size": 8, "min_per_class": 2, "n_bootstrap": 20}
 
 
 def test_args_name_the_setting_and_the_fix() -> None:

@@ -96,7 +96,12 @@ def test_analyze_many_releases_freed_memory_after_each_batch(
     import stancekit.analyzer as analyzer_module
 
     calls: list[int] = []
-    monkeypatch.setattr(analyzer_module, "release_freed_memory", lambda: calls.append(1) or True)
+
+    def counted() -> bool:
+        calls.append(1)
+        return True
+
+    monkeypatch.setattr(analyzer_module, "release_freed_memory", counted)
     texts = [_article(i) for i in range(300, 305)]
     assert len(list(analyzer.analyze_many(texts, batch_size=2, progress=False))) == 5
     assert len(calls) == 3

@@ -346,7 +346,12 @@ def test_predict_returns_freed_memory_after_each_batch(
     import stancekit.model as model_module
 
     calls: list[int] = []
-    monkeypatch.setattr(model_module, "release_freed_memory", lambda: calls.append(1) or True)
+
+    def counted() -> bool:
+        calls.append(1)
+        return True
+
+    monkeypatch.setattr(model_module, "release_freed_memory", counted)
     pairs = [PairInput(("word " * k) + "CSTO.", None, "CSTO", None, None) for k in range(1, 11)]
     tiny_model.predict(pairs, batch_size=4)
     assert len(calls) == 3  # 10 windows in batches of 4

@@ -42,7 +42,7 @@ RUNS: Counter[str] = Counter()
 _OVERRIDE = int(os.environ.get("STANCEKIT_PROPERTY_EXAMPLES", "0"))
 
 
-def examples(n: int, **kw: Any) -> Any:
+def examples(n: int, **kw: Any) -> settings:
     """Hypothesis settings with ``n`` examples (or the environment's override)."""
     return settings(
         max_examples=_OVERRIDE or n,
@@ -167,10 +167,10 @@ def test_actor_and_target_mentions_point_at_real_text(text: str) -> None:
             assert text[att.mention.start : att.mention.end] == att.mention.text
             assert sent.start <= att.mention.start and att.mention.end <= sent.end
     for pair in build_pairs(doc, analysis, TargetIndex(DEFAULT_TARGETS)):
-        for m in (pair.holder_mention, pair.target_mention):
-            if m is not None:
-                assert pair.sentence.start <= m.start and m.end <= pair.sentence.end
-                assert text[m.start : m.end] == m.text
+        for pm in (pair.holder_mention, pair.target_mention):
+            if pm is not None:
+                assert pair.sentence.start <= pm.start and pm.end <= pair.sentence.end
+                assert text[pm.start : pm.end] == pm.text
         model_input = pair.model_input()
         for span in (model_input.holder_span, model_input.target_span):
             if span is not None:

@@ -24,5 +24,7 @@ def test_seed_report_renders_in_headless_chromium(tmp_path: Path, tiny_model_dir
 
     out = tmp_path / "report"
     assert report_main([str(SEED)], str(out), model=str(tiny_model_dir)) == 0
-    result = check_report(out, tmp_path / "render", browser=find_browser(), articles=[SEED])
+    browser = find_browser()
+    assert browser is not None  # the skipif above
+    result = check_report(out, tmp_path / "render", browser=browser, articles=[SEED])
     assert result["ok"], result

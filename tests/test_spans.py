@@ -43,7 +43,7 @@ def span(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in s.items() if v is not ...}
 
 
-def doc(id: str = "d1", spans: Any = None, **changes: Any) -> dict[str, Any]:
+def doc(id: Any = "d1", spans: Any = None, **changes: Any) -> dict[str, Any]:
     d: dict[str, Any] = {"id": id, "text": TEXT, "spans": [span()] if spans is None else spans}
     d.update(changes)
     return {k: v for k, v in d.items() if v is not ...}

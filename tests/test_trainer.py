@@ -56,7 +56,7 @@ def test_the_distilled_loss_has_gradients_toward_the_teacher() -> None:
     loss = masked_two_head_loss(
         logits, torch.tensor([0]), torch.tensor([-100]), teacher=teacher, alpha=0.5
     )
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     assert logits.grad is not None
     g = logits.grad[0]
     # target (0.6, 0.4, 0) against softmax (1/3, 1/3, 1/3): raise favor and against, lower none

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,11 @@ def _examples(n: int) -> list[Example]:
 
 def test_holdout_split_keeps_whole_groups_together() -> None:
     exs = _examples(40)
-    for group, key in (("doc", lambda e: e.doc_id), ("target", lambda e: e.pair.target)):
+    keys: dict[str, Callable[[Example], str]] = {
+        "doc": lambda e: e.doc_id,
+        "target": lambda e: e.pair.target,
+    }
+    for group, key in keys.items():
         train, held = holdout_split(exs, 0.5, group=group, seed=1)
         assert len(train) + len(held) == len(exs)
         assert not {key(e) for e in train} & {key(e) for e in held}

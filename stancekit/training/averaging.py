@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -81,7 +82,7 @@ def average_checkpoints(
 
 
 @torch.no_grad()
-def average_weight_files(model: torch.nn.Module, files: list[str | Path]) -> int:
+def average_weight_files(model: torch.nn.Module, files: Sequence[str | Path]) -> int:
     """Set ``model``'s floating-point weights to the mean of the ``model.safetensors``
     ``files`` (the model's own weights only give the names, shapes and dtypes). Returns the
     number of files averaged.
