@@ -213,41 +213,31 @@ class RecipeConfig:
             positive("max_steps")
         if self.max_train_minutes is not None:
             positive("max_train_minutes", (int, float))
-        for key in ("augment_role_holders", "augment_reported_speech"):
+
+        def in_unit_interval(key: str, what: str, *, nullable: bool = False) -> None:
             v = getattr(self, key)
+            if nullable and v is None:
+                return
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
-                raise RecipeError(f"recipe: {key}={v!r} must be a fraction in [0, 1]")
-        w = self.stance_class_weight_power
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
-            raise RecipeError(f"recipe: stance_class_weight_power={w!r} must be in [0, 1]")
-        a = self.distill_alpha
-        if isinstance(a, bool) or not isinstance(a, (int, float)) or not 0.0 <= a <= 1.0:
-            raise RecipeError(
-                f"recipe: distill_alpha={a!r} must be in [0, 1] (the teacher's share of the "
-                "training targets)"
-            )
-        a_se = self.distill_alpha_sentiment
-        if a_se is not None and (
-            isinstance(a_se, bool) or not isinstance(a_se, (int, float)) or not 0.0 <= a_se <= 1.0
-        ):
-            raise RecipeError(
-                f"recipe: distill_alpha_sentiment={a_se!r} must be in [0, 1] or null (null: "
-                "distill_alpha)"
-            )
-        if self.init_from is not None and not isinstance(self.init_from, str):
-            raise RecipeError(
-                f"recipe: init_from={self.init_from!r} must be a model folder, a recipe JSON "
-                "or null"
-            )
+                raise RecipeError(f"recipe: {key}={v!r} must be in [0, 1] ({what})")
+
+        in_unit_interval("augment_role_holders", "a fraction of the directed pairs")
+        in_unit_interval("augment_reported_speech", "a fraction of the pairs")
+        in_unit_interval("stance_class_weight_power", "0: no class weights")
+        in_unit_interval("distill_alpha", "the teacher's share of the training targets")
+        in_unit_interval(
+            "distill_alpha_sentiment", "null: distill_alpha for that head too", nullable=True
+        )
+        for key in ("distill_from", "init_from"):
+            v = getattr(self, key)
+            if v is not None and not isinstance(v, str):
+                raise RecipeError(
+                    f"recipe: {key}={v!r} must be a model folder, a recipe JSON or null"
+                )
         if self.init_from is not None and self.intermediate:
             raise RecipeError(
                 f"recipe: init_from={self.init_from!r} and an intermediate stage both set the "
                 "main stage's starting weights; keep one"
-            )
-        if self.distill_from is not None and not isinstance(self.distill_from, str):
-            raise RecipeError(
-                f"recipe: distill_from={self.distill_from!r} must be a model folder, a recipe "
-                "JSON or null"
             )
         if self.average_last_checkpoints > self.save_total_limit + 1:
             raise RecipeError(
