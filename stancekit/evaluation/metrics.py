@@ -310,6 +310,8 @@ class DirectedRecord:
         pred_confidence: the model's probability that this direction is non-neutral, e.g.
             ``max(p_favor, p_against)``; breaks the tie when both predicted directions are
             non-neutral.
+        holder_start: where the holder is mentioned in the unit (a character offset), which
+            orders the pair: A is the entity mentioned first. None when unknown.
     """
 
     unit_id: str
@@ -318,6 +320,7 @@ class DirectedRecord:
     gold: str
     pred: str
     pred_confidence: float
+    holder_start: int | None = None
 
 
 def _combine(ab: str, ba: str, conf_ab: float | None = None, conf_ba: float | None = None) -> str:
@@ -330,11 +333,22 @@ def _combine(ab: str, ba: str, conf_ab: float | None = None, conf_ba: float | No
     return f"{ab}_ab" if use_ab else f"{ba}_ba"
 
 
+def _first(r: DirectedRecord, rev: DirectedRecord) -> bool:
+    """Whether ``r``'s holder is A (mentioned first; alphabetical when unknown or tied)."""
+    a, b = r.holder_start, rev.holder_start
+    if a is not None and b is not None and a != b:
+        return a < b
+    return r.holder < r.target
+
+
 def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
     """The 5-class view of directed entity pairs (Park et al., 2021).
 
-    Within a unit, the record A->B is paired with its reverse B->A (A < B alphabetically);
-    each pair gets one of ``neutral``, ``pos_ab`` (A is positive toward B), ``pos_ba``,
+    Within a unit, the record A->B is paired with its reverse B->A, where A is the entity
+    mentioned first in the unit (the record with the smaller ``holder_start``), as Park et
+    al. define the classes; when either record lacks ``holder_start`` (or both mentions
+    start at the same offset) A is the alphabetically first name. Each pair gets one of
+    ``neutral``, ``pos_ab`` (A is positive toward B), ``pos_ba``,
     ``neg_ab``, ``neg_ba``. A pair is ``neutral`` when both directions are neutral (none);
     when one is not, it decides. When both are not: for predictions the direction with the
     higher ``pred_confidence`` decides (A->B on a tie); gold labels carry no confidence,
@@ -349,6 +363,13 @@ def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
     >>> out = directed_five_class(r)
     >>> out["n_pairs"], out["micro_f1"], out["per_class"]["pos_ab"]["f1"]
     (1, 1.0, 1.0)
+
+    Mention order, not the alphabet, names A: here "Zas" is mentioned first.
+
+    >>> r = [DirectedRecord("s1", "Zas", "CSTO", "favor", "favor", 0.9, holder_start=0),
+    ...      DirectedRecord("s1", "CSTO", "Zas", "none", "none", 0.1, holder_start=16)]
+    >>> directed_five_class(r)["per_class"]["pos_ab"]["support"]
+    1
     """
     func = "directed_five_class"
     by_key: dict[tuple[str, str, str], DirectedRecord] = {}
@@ -368,7 +389,7 @@ def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
         rev = by_key.get((unit, t, h))
         if rev is None:
             unpaired += 1
-        elif h < t:
+        elif _first(r, rev):
             gold.append(_combine(polarity(r.gold), polarity(rev.gold)))
             pred.append(
                 _combine(

@@ -102,6 +102,7 @@ def directed_view(exs: list[Example], scores: Scores) -> dict[str, Any] | None:
                 gold=STANCE_LABELS[e.stance],
                 pred=STANCE_LABELS[int(probs.argmax())],
                 pred_confidence=float(max(probs[0], probs[1])),  # favor, against
+                holder_start=None if e.pair.holder_span is None else e.pair.holder_span[0],
             )
         )
     if not records:

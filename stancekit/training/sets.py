@@ -177,19 +177,27 @@ def drop_unencodable(
 
 def encode_examples(
     sm: StanceModel, pairs: Sequence[PairInput], chunk: int = 2048
-) -> list[dict[str, list[int]]]:
+) -> list[dict[str, Any]]:
     """One tokenized window per pair, exactly as :meth:`StanceModel.encode` writes it and
     choosing the window :meth:`StanceModel.predict` would score first (the one holding the
-    target and holder mentions when the pair is longer than ``max_length``)."""
-    out: list[dict[str, list[int]]] = []
+    target and holder mentions when the pair is longer than ``max_length``). A model
+    that pools marker tokens (:attr:`StanceModel.pooled`) also gets ``h_pos`` and
+    ``t_pos``, the markers' token indices in that window."""
+    from stancekit.pairmodel import marker_token_positions
+
+    out: list[dict[str, Any]] = []
     keys = ("input_ids", "attention_mask", "token_type_ids")
     for b in range(0, len(pairs), chunk):
         part = list(pairs[b : b + chunk])
         enc = sm.encode(part)
         chosen, _ = sm._choose_windows(part, enc)
+        pos = marker_token_positions(sm.config.template, part, enc) if sm.pooled else None
         for ws in chosen:
             w = ws[0]
-            out.append({k: list(enc[k][w]) for k in keys if k in enc})
+            feat: dict[str, Any] = {k: list(enc[k][w]) for k in keys if k in enc}
+            if pos is not None:
+                feat["h_pos"], feat["t_pos"] = pos[w]
+            out.append(feat)
     return out
 
 

