@@ -254,6 +254,26 @@ def test_directed_five_class_hand_computed() -> None:
     json.dumps(out, allow_nan=False)
 
 
+def test_directed_five_class_orders_a_pair_by_mention_not_by_name() -> None:
+    # "Zas" comes after "CSTO" in the alphabet but is mentioned first: A = Zas
+    records = [
+        DirectedRecord("s1", "Zas", "CSTO", "favor", "favor", 0.9, holder_start=0),
+        DirectedRecord("s1", "CSTO", "Zas", "none", "none", 0.1, holder_start=16),
+        # mentioned second this time: A = Baku
+        DirectedRecord("s2", "Zas", "Baku", "against", "none", 0.2, holder_start=30),
+        DirectedRecord("s2", "Baku", "Zas", "none", "none", 0.1, holder_start=2),
+    ]
+    out = directed_five_class(records, with_pairs=True)
+    assert out["gold"] == ["pos_ab", "neg_ba"]
+    assert out["pred"] == ["pos_ab", "neutral"]
+    # without mention offsets the alphabet decides, as before
+    plain = [
+        DirectedRecord(*(r.unit_id, r.holder, r.target, r.gold, r.pred, r.pred_confidence))
+        for r in records
+    ]
+    assert directed_five_class(plain, with_pairs=True)["gold"] == ["pos_ba", "neg_ba"]
+
+
 def test_directed_five_class_without_pairs() -> None:
     out = directed_five_class([_r("s1", "A", "B", "favor", "favor", 0.9)])
     assert (out["n_pairs"], out["n_unpaired"], out["macro_f1"], out["confusion"]) == (

@@ -358,3 +358,21 @@ def test_predict_returns_freed_memory_after_each_batch(
     monkeypatch.setenv("STANCEKIT_MALLOC_TRIM", "0")  # the opt-out
     tiny_model.predict(pairs[:5], batch_size=4)
     assert len(calls) == 3
+
+
+def test_shipped_models_are_found_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stancekit.model import MODEL_NAMES, model_path
+
+    assert model_path("fast").name == MODEL_NAMES["fast"] == "stancekit-minilm"
+    assert model_path("accurate").name == "stancekit-mpnet"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fast").mkdir()  # a folder of that name wins over the name
+    assert model_path("fast") == Path("fast")
+    assert model_path(tmp_path / "x") == tmp_path / "x"
+
+
+def test_stancekit_model_env_takes_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stancekit.model import default_model_path
+
+    monkeypatch.setenv("STANCEKIT_MODEL", "fast")
+    assert default_model_path().name == "stancekit-minilm"

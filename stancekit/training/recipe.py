@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m stancekit.training.recipe", description="Train stancekit's default model."
     )
     p.add_argument("--data", default="../shared/data", help="labelled-spans data folder")
-    p.add_argument("--out", default="models/stancekit-minilm", help="model folder to write")
+    p.add_argument("--out", help="model folder to write (default: models/<the recipe's name>)")
     p.add_argument("--config", default="configs/default-model.json", help="recipe JSON")
     p.add_argument("--phase", choices=("all", "train", "finalize"), default="all")
     p.add_argument("--work-dir", help="checkpoints/scratch folder (overrides the config)")
@@ -506,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = train_default(a.data, a.out, cfg, phase=a.phase, limit=a.limit)
+    out = train_default(a.data, a.out or f"models/{cfg.name}", cfg, phase=a.phase, limit=a.limit)
     print(out)
     return 0
 
