@@ -86,9 +86,13 @@ def build_metrics(
     return metrics
 
 
-def directed_view(exs: list[Example], scores: Scores) -> dict[str, Any] | None:
+def directed_view(
+    exs: list[Example], scores: Scores, *, with_pairs: bool = False
+) -> dict[str, Any] | None:
     """Park et al.'s 5-class view (macro- and micro-F1) of the holder-directed stance pairs
-    of a set, when it holds both directions of entity pairs (DSA); else None."""
+    of a set, when it holds both directions of entity pairs (DSA, A = the entity mentioned
+    first); else None. With ``with_pairs``, also the per-pair ``gold`` and ``pred`` 5-class
+    labels (for paired bootstraps)."""
     records = []
     for i, e in enumerate(exs):
         if e.stance is None or e.pair.holder is None:
@@ -108,12 +112,13 @@ def directed_view(exs: list[Example], scores: Scores) -> dict[str, Any] | None:
     if not records:
         return None
     try:
-        out = directed_five_class(records)
+        out = directed_five_class(records, with_pairs=with_pairs)
     except ValueError:  # repeated or self-directed pairs: not a directed-pairs set
         return None
     if not out["n_pairs"]:
         return None
-    return {k: out[k] for k in ("n_pairs", "n_unpaired", "macro_f1", "micro_f1")}
+    keys = ("n_pairs", "n_unpaired", "macro_f1", "micro_f1")
+    return {k: out[k] for k in (*keys, "gold", "pred") if with_pairs or k in keys}
 
 
 def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None:
@@ -490,7 +495,8 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         lines += [
             "",
             "5-class view of Park et al. (2021) over entity pairs labelled in both "
-            "directions (neutral, positive/negative A→B, B→A):",
+            "directions (neutral, positive/negative A→B, B→A; A is the entity mentioned "
+            "first, as in the paper):",
             "",
         ]
         lines += [
