@@ -143,7 +143,13 @@ def _trainable(model: torch.nn.Module) -> dict[str, torch.nn.Parameter]:
 
 
 def _save_checkpoint(
-    folder: Path, model: torch.nn.Module, opt: Any, sched: Any, step: int, loss_sum: float
+    folder: Path,
+    model: torch.nn.Module,
+    opt: Any,
+    sched: Any,
+    step: int,
+    loss_sum: float,
+    seconds: float,
 ) -> None:
     """Trainable weights (safetensors), optimizer and scheduler state, step; atomically."""
     from safetensors.torch import save_file
@@ -155,7 +161,8 @@ def _save_checkpoint(
         str(tmp / "trainable.safetensors"),
     )
     torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "state.pt")
-    (tmp / "step.json").write_text(json.dumps({"step": step, "loss_sum": loss_sum}))
+    info = {"step": step, "loss_sum": loss_sum, "train_seconds_total": round(seconds, 1)}
+    (tmp / "step.json").write_text(json.dumps(info))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
         folder.rename(old)
@@ -168,7 +175,8 @@ def _save_checkpoint(
 
 def _load_checkpoint(
     folder: Path, model: torch.nn.Module, opt: Any, sched: Any
-) -> tuple[int, float]:
+) -> tuple[int, float, float]:
+    """Restore a checkpoint; returns ``(step, summed loss, training seconds so far)``."""
     from safetensors.torch import load_file
 
     weights = load_file(str(folder / "trainable.safetensors"))
@@ -185,7 +193,7 @@ def _load_checkpoint(
     opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
     info = json.loads((folder / "step.json").read_text())
-    return int(info["step"]), float(info["loss_sum"])
+    return int(info["step"]), float(info["loss_sum"]), float(info.get("train_seconds_total", 0))
 
 
 def train_adapter(
@@ -243,9 +251,9 @@ def train_adapter(
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     ckpt = work / "adapter-checkpoint"
-    step, loss_sum = 0, 0.0
+    step, loss_sum, seconds_before = 0, 0.0, 0.0
     if (ckpt / "step.json").is_file():
-        step, loss_sum = _load_checkpoint(ckpt, model, opt, sched)
+        step, loss_sum, seconds_before = _load_checkpoint(ckpt, model, opt, sched)
         log(f"resuming the adapter from step {step} of {max_steps}")
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     log(
@@ -300,7 +308,8 @@ def train_adapter(
             and time.monotonic() - t_run > config.max_train_minutes * 60
         )
         if step % config.save_steps == 0 or step == max_steps or out_of_time:
-            _save_checkpoint(ckpt, model, opt, sched, step, loss_sum)
+            elapsed = seconds_before + time.monotonic() - t_run
+            _save_checkpoint(ckpt, model, opt, sched, step, loss_sum, elapsed)
         if out_of_time:
             log(f"max_train_minutes={config.max_train_minutes} reached at step {step}; stopping")
             break
@@ -310,7 +319,9 @@ def train_adapter(
         "planned_steps": max_steps,
         "stopped_early": step < max_steps,
         "train_seconds_this_run": round(time.monotonic() - t_run, 1),
+        "train_seconds_total": round(seconds_before + time.monotonic() - t_run, 1),
         "layer_cache_seconds_this_run": round(cache_seconds, 1),
+        "layer_cache_seconds_total": cache.meta.get("seconds"),
         "train_loss": loss_sum / max(1, step),
     }
     return run

@@ -306,8 +306,8 @@ def _adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
     spec = config.adapter
     if spec is None:
         return ""
-    cache = info.get("layer_cache_seconds_this_run")
-    train = info.get("train_seconds_this_run")
+    cache = info.get("layer_cache_seconds_total", info.get("layer_cache_seconds_this_run"))
+    train = info.get("train_seconds_total", info.get("train_seconds_this_run"))
     out = (
         f" Only the LoRA adapter (layers {spec.frozen_layers} and up) and the head were "
         f"trained (head lr {spec.head_learning_rate or config.learning_rate}, LoRA dropout "
@@ -322,9 +322,9 @@ def _adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
     )
     if isinstance(cache, (int, float)) and isinstance(train, (int, float)):
         out += (
-            f" Wall time on {info.get('cpu_count', '?')} CPU cores: {cache / 60:.0f} min for "
-            f"the layer cache (last run; 0 when it was reused) and {train / 60:.0f} min of "
-            "training (last run)."
+            f" Wall time on {info.get('cpu_count', '?')} CPU cores: {cache / 60:.0f} min to "
+            f"build the layer cache and {train / 60:.0f} min of training, summed over "
+            "resumed runs."
         )
     return out
 

@@ -7,9 +7,9 @@ ablation and resumed run reads them back instead of running the lower layers aga
 
 The cache is a folder: ``states.bin`` (all inputs' token states back to back, bfloat16
 bits as int16), ``index.npy`` (each input's first row and length) and ``meta.json`` (the
-key it was made for and how many inputs are done). It is filled in length-sorted
-chunks and resumes from the last finished chunk; a folder made for other inputs, another
-layer or another base is refused.
+key it was made for, how many inputs are done and the seconds spent on them). It is
+filled in length-sorted chunks and resumes from the last finished chunk; a folder made for
+other inputs, another layer or another base is refused.
 
 Example:
     >>> import numpy as np
@@ -125,6 +125,7 @@ def build_cache(
                 "another base; delete the folder or choose another work_dir"
             )
         done = int(old.get("done", 0))
+        meta["seconds"] = float(old.get("seconds", 0.0))
     else:
         np.save(folder / "index.npy", index)
         np.memmap(folder / "states.bin", dtype=np.int16, mode="w+", shape=(rows, hidden)).flush()
@@ -133,6 +134,7 @@ def build_cache(
     encoder.eval()
     t0 = time.monotonic()
     start_done = done
+    seconds_before = float(meta.get("seconds", 0.0))
     with torch.inference_mode():
         while done < len(order):
             part = order[done : done + chunk]
@@ -154,6 +156,7 @@ def build_cache(
             states.flush()
             done += len(part)
             meta["done"] = done
+            meta["seconds"] = round(seconds_before + time.monotonic() - t0, 1)
             tmp = meta_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(meta))
             tmp.replace(meta_path)
