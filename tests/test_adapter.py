@@ -133,3 +133,18 @@ def test_too_many_frozen_layers_are_refused(tmp_path: Path, tiny_base: Path) -> 
     _, cfg, _ = _config(tmp_path)
     with pytest.raises(RecipeError, match="frozen_layers=3 leaves none"):
         new_pair_model(cfg, AdapterSpec(frozen_layers=3))
+
+
+def test_a_pooling_ablation_reuses_the_shared_layer_cache(
+    tmp_path: Path, tiny_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stancekit.training.recipe import train
+
+    shared = str(tmp_path / "shared-cache")
+    data, cfg, _ = _config(tmp_path / "a", layer_cache=shared)
+    train(replace(cfg, max_steps=1), data)
+    assert "layer cache: " in capsys.readouterr().out
+    _, cfg_b, _ = _config(tmp_path / "b", layer_cache=shared, pooling="cls")
+    train(replace(cfg_b, max_steps=1), data)
+    assert "layer cache: " not in capsys.readouterr().out  # read, not rebuilt
+    assert not (Path(cfg_b.work_dir) / "layer-cache").exists()

@@ -217,7 +217,7 @@ def train_adapter(
     cache = build_cache(
         enc,
         ds["input_ids"],
-        work / "layer-cache",
+        Path(spec.layer_cache) if spec.layer_cache else work / "layer-cache",
         layer=spec.frozen_layers,
         base_sha256=base_weights_sha256(config.encoder),
         pad_id=int(sm.tokenizer.pad_token_id),

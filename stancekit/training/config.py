@@ -120,7 +120,10 @@ class AdapterSpec:
     (``markers``: first token + holder marker + target marker; ``cls``: first token only,
     see :mod:`stancekit.pairmodel`) and learns at ``head_learning_rate`` (default: the
     recipe's ``learning_rate``). Only the adapter and the head are saved; the base is
-    named by the recipe's ``encoder`` (a key of :data:`stancekit.bases.BASES`)."""
+    named by the recipe's ``encoder`` (a key of :data:`stancekit.bases.BASES`).
+    ``layer_cache`` puts the cache elsewhere (default ``<work_dir>/layer-cache``): variants
+    that freeze the same layers over the same training pairs (a pooling ablation) share
+    one; a cache made for other inputs is refused, never mixed."""
 
     frozen_layers: int = 8
     lora_r: int = 16
@@ -129,6 +132,7 @@ class AdapterSpec:
     pooling: str = "markers"
     head_learning_rate: float | None = None
     bf16: bool = True
+    layer_cache: str | None = None
 
     def __post_init__(self) -> None:
         from stancekit.pairmodel import POOLINGS
