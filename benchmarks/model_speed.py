@@ -15,6 +15,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def main() -> None:
     )
     docs, targets = build_corpus(corpus_args)
     spec = {"docs": docs, "targets": [t.name for t in targets]}
-    docs_file = Path("/tmp") / f"stancekit-model-speed-{time.time_ns()}.json"
-    docs_file.write_text(json.dumps(spec))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    docs_file = Path(f.name)
     print(
         f"{len(docs)} documents, {len(targets)} targets, {args.runs} runs, {args.threads} threads"
     )

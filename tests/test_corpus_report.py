@@ -88,6 +88,19 @@ def test_report_escapes_html_in_sentences(tmp_path: Path) -> None:
     assert "&lt;b&gt;CSTO&lt;/b&gt; &amp; co." in text and "<b>CSTO</b>" not in text
 
 
+def test_report_quotes_a_sentence_once_even_when_it_opens_with_a_quote(tmp_path: Path) -> None:
+    records = _records()
+    records[0]["sentence"] = "“What the CSTO must do is clear,” Pashinian said."
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    text = write_html_report(Corpus.read_jsonl(path), tmp_path / "out", n_bootstrap=0).read_text(
+        encoding="utf-8"
+    )
+    assert "“What the CSTO must do" in text
+    assert "““" not in text and "”.”" not in text
+    assert f"“{EVIDENCE}”" in text  # a plain sentence still gets its marks
+
+
 def test_report_main_builds_the_report_from_jsonl(
     results_file: Path, meta_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,3 +80,23 @@ def test_onnx_runtime_is_an_extra_locked_for_dev_only_with_torch_still_pinned() 
     assert re.search(r"^onnx==\S+ \\\n\s+--hash=sha256:", dev, re.M)
     for lock in (core, dev):
         assert re.findall(r"^torch==(\S+)", lock, re.M) == ["2.13.0+cpu"]
+
+
+def test_tracked_files_name_no_folder_of_the_machine_they_were_written_on() -> None:
+    """No absolute path of the folder above the checkout (or of the machine the project was
+    first written on, ``/work/``) in tracked files, tests and lock files aside: a user's
+    clone has none of those folders."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    forbidden = {str(ROOT.parent).rstrip("/") + "/", "/work/"} - {"/", "/tmp/"}
+    found = []
+    for name in listed.stdout.decode().split("\0"):
+        if not name or name.startswith("tests/") or name.endswith(".lock"):
+            continue
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # binary (weights, images)
+        found += [f"{name}: {bad}" for bad in forbidden if bad in text]
+    assert not found, found

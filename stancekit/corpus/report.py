@@ -57,6 +57,20 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+_OPENING_QUOTES = ('"', "“", "‘", "'", "«", "„")
+
+
+def _quoted(sentence: Any) -> str:
+    """The sentence in curly quotation marks, unless it already opens with one (a quote
+    that is the whole sentence would otherwise print doubled marks: ``““What…``).
+
+    >>> _quoted("He left."), _quoted("“Stay,” he said.")
+    ('“He left.”', '“Stay,” he said.')
+    """
+    text = "" if sentence is None else str(sentence)
+    return text if text.lstrip().startswith(_OPENING_QUOTES) else f"“{text}”"
+
+
 def _num(value: Any, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -132,7 +146,7 @@ def _evidence(corpus: Corpus, table: pd.DataFrame, top: int, max_pairs: int) -> 
             )
             quotes.append(
                 f'<blockquote><span class="{_e(r["stance"])}">{_e(r["stance"])} '
-                f"{_num(r['strength'])}</span> — “{_e(r['sentence'])}” "
+                f"{_num(r['strength'])}</span> — {_e(_quoted(r['sentence']))} "
                 f'<span class="muted">({_e(where)})</span></blockquote>'
             )
         parts.append(

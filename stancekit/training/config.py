@@ -186,6 +186,10 @@ class RecipeConfig:
     relative to the config file. None (the default): start from ``encoder``. It cannot be
     combined with ``intermediate``, which also sets the starting weights.
 
+    ``work_dir`` holds checkpoints and scratch (resumable runs); empty (the default) means
+    ``<cache>/runs/<name>`` in stancekit's cache folder (:func:`stancekit.bases.cache_dir`,
+    ``~/.cache/stancekit`` unless ``STANCEKIT_CACHE`` or ``XDG_CACHE_HOME`` say otherwise).
+
     ``adapter`` (:class:`AdapterSpec`) trains a LoRA adapter and a marker-pooling head
     over a frozen base instead of fine-tuning the whole encoder; None (the default):
     full fine-tuning of a sequence classifier.
@@ -215,7 +219,7 @@ class RecipeConfig:
     save_steps: int = 200
     save_total_limit: int = 2
     logging_steps: int = 25
-    work_dir: str = "/work/runs/stancekit-minilm"
+    work_dir: str = ""
     num_threads: int = 2
     fp16_weights: bool = True
     bootstrap_samples: int = 1000
@@ -237,6 +241,11 @@ class RecipeConfig:
     adapter: AdapterSpec | None = None
 
     def __post_init__(self) -> None:
+        if not self.work_dir:  # a folder every user has: the platform cache
+            from stancekit.bases import cache_dir
+
+            object.__setattr__(self, "work_dir", str(cache_dir() / "runs" / self.name))
+
         def positive(key: str, kind: type | tuple[type, ...] = int) -> None:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, kind) or cast(float, v) <= 0:

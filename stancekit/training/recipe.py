@@ -2,7 +2,7 @@
 
 Run it as::
 
-    python -m stancekit.training.recipe --data /work/shared/data \\
+    stancekit train-default --data ../shared/data \\
         --out models/stancekit-minilm --config configs/default-model.json
 
 Phases (``--phase``, default ``all``):
