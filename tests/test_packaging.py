@@ -64,6 +64,24 @@ def test_wheel_in_a_fresh_venv_analyzes_without_the_repository(tmp_path: Path) -
         check=True,
     ).stdout.strip()
     assert "site-packages" in where and str(ROOT) not in where
+    # fine-tuning works after the same install (transformers' Trainer needs accelerate)
+    from test_finetuning import make_docs
+
+    from stancekit.spans import write_spans
+
+    train = work / "train.jsonl"
+    write_spans(train, make_docs(30))
+    cmd = [str(venv / "bin" / "stancekit"), "finetune", str(train), "--out", str(work / "ft")]
+    ft = subprocess.run(
+        [*cmd, "--epochs", "1", "--min-per-class", "2", "--quiet"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ft.returncode == 0, ft.stderr[-3000:]
+    assert (work / "ft" / "stancekit.json").is_file()
 
 
 def test_onnx_runtime_is_an_extra_locked_for_dev_only_with_torch_still_pinned() -> None:
