@@ -43,6 +43,12 @@ from stancekit.training.sets import drop_unencodable, load_dev_sets, load_heldou
 ACCURACY_SETS = {"ibm_argq_val"}
 
 
+def _paired_entry(res: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one paired bootstrap, as printed and written to --json."""
+    keys = ("a", "b", "difference", "n")
+    return {**{k: res[k] for k in keys}, "ci95": [float(x) for x in res["ci95"]]}
+
+
 def compare(
     a_dir: Path, b_dir: Path, config: RecipeConfig, data: Path, *, n_bootstrap: int, seed: int
 ) -> dict[str, Any]:
@@ -73,13 +79,7 @@ def compare(
                 n_bootstrap=n_bootstrap,
                 seed=seed,
             )
-            out[f"{name} {head} {metric}"] = {
-                "a": res["a"],
-                "b": res["b"],
-                "difference": res["difference"],
-                "ci95": [float(x) for x in res["ci95"]],
-                "n": res["n"],
-            }
+            out[f"{name} {head} {metric}"] = _paired_entry(res)
             ece = []
             for cal, raw in ((a_cal, ra[name]), (b_cal, rb[name])):
                 probs = getattr(apply_temperature(cal, exs, raw), head)[mask]
@@ -113,13 +113,7 @@ def compare(
                 n_bootstrap=n_bootstrap,
                 seed=seed,
             )
-            out[f"{name} 5-class macro_f1"] = {
-                "a": res["a"],
-                "b": res["b"],
-                "difference": res["difference"],
-                "ci95": [float(x) for x in res["ci95"]],
-                "n": res["n"],
-            }
+            out[f"{name} 5-class macro_f1"] = _paired_entry(res)
     return out
 
 

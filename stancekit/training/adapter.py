@@ -38,6 +38,7 @@ from stancekit.pairmodel import (
     HEAD_WEIGHTS,
     MarkerPairClassifier,
     PairHead,
+    load_base_encoder,
 )
 from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
 from stancekit.training.layercache import build_cache
@@ -66,25 +67,15 @@ def new_pair_model(
 ) -> tuple[StanceModel, Any]:
     """A fresh pair model over the configured base: ``(StanceModel, peft-wrapped
     encoder)``; the encoder is plain (no LoRA) when ``with_lora`` is False."""
-    from transformers import AutoModel, AutoTokenizer
-
-    from stancekit.model import _quiet_transformers
+    from transformers import AutoTokenizer
 
     if config.encoder not in BASES:
         raise RecipeError(
             f"recipe: adapter training needs encoder to be one of {sorted(BASES)}, got "
             f"{config.encoder!r}"
         )
-    base_dir = resolve_base(config.encoder)
-    with _quiet_transformers():
-        encoder = AutoModel.from_pretrained(
-            base_dir,
-            local_files_only=True,
-            trust_remote_code=False,
-            use_safetensors=True,
-            add_pooling_layer=False,
-        )
-    tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
+    encoder = load_base_encoder(config.encoder)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base(config.encoder), local_files_only=True)
     n_layers = int(encoder.config.num_hidden_layers)
     if spec.frozen_layers >= n_layers:
         raise RecipeError(

@@ -288,15 +288,22 @@ def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
             else 'x = torch.tanh(h[0] @ head["dense.weight"].T + head["dense.bias"])'
         ),
         'logits = x @ head["out_proj.weight"].T + head["out_proj.bias"]',
+        *_softmax_lines(metrics),
+        "(The divisors are the calibration temperatures from `stancekit.json`; "
+        f'`stancekit.model.StanceModel.load("models/{config.name}").predict(pairs)` does all '
+        f"of this, windows of {config.max_length} tokens included.)",
+        "",
+    ]
+
+
+def _softmax_lines(metrics: dict[str, Any]) -> list[str]:
+    """The usage snippet's last lines: calibrated softmax of both heads, end of the block."""
+    return [
         f"stance = torch.softmax(logits[:3] / {metrics['temperature_stance']}, -1)"
         "  # favor, against, none",
         f"sentiment = torch.softmax(logits[3:] / {metrics['temperature_sentiment']}, -1)"
         "  # positive, neutral, negative",
         "```",
-        "",
-        "(The divisors are the calibration temperatures from `stancekit.json`; "
-        f'`stancekit.model.StanceModel.load("models/{config.name}").predict(pairs)` does all '
-        f"of this, windows of {config.max_length} tokens included.)",
         "",
     ]
 
@@ -363,12 +370,7 @@ def _usage_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         f'enc = tok(first, second, truncation="only_second", max_length={config.max_length},'
         ' return_tensors="pt")',
         "logits = model(**enc).logits[0]",
-        f"stance = torch.softmax(logits[:3] / {metrics['temperature_stance']}, -1)"
-        "  # favor, against, none",
-        f"sentiment = torch.softmax(logits[3:] / {metrics['temperature_sentiment']}, -1)"
-        "  # positive, neutral, negative",
-        "```",
-        "",
+        *_softmax_lines(metrics),
         "(The divisors are the calibration temperatures from `stancekit.json`; "
         "`stancekit.model.StanceModel.load(path).predict(pairs)` does all of this, windows "
         "included.)",
