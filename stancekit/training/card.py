@@ -248,7 +248,7 @@ def _adapter_intro(config: RecipeConfig) -> list[str]:
         "folder holds `adapter_config.json` + `adapter_model.safetensors` (PEFT's LoRA "
         f"format, rank {spec.lora_r}, alpha {spec.lora_alpha:g}, on the attention "
         "projections q/k/v/o and both feed-forward layers of layers "
-        f"{spec.frozen_layers}-11) and `head.safetensors`, "
+        f"{spec.frozen_layers} and up) and `head.safetensors`, "
         f"{'float16' if config.fp16_weights else 'float32'}; `stancekit.json` names the base, "
         "its version and weights' SHA-256, the pooling, the SHA-256 of both files, the input "
         "template and the calibration temperatures.",
