@@ -196,6 +196,13 @@ class StanceModel:
                 raise ValueError(f"backend='onnx' runs on the CPU only, got device={device!r}")
             device = "cpu"
         folder = model_path(path)
+        if not folder.is_dir() and isinstance(path, str) and path in MODEL_NAMES:
+            shipped = sorted(n for n in MODEL_NAMES if _shipped(MODEL_NAMES[n]).is_dir())
+            raise ModelNotFoundError(
+                f"model={path!r} names {MODEL_NAMES[path]}, which this installation does not "
+                f"ship ({str(folder)!r} is missing); the shipped models are {shipped}: pass one "
+                "of those, or a model folder"
+            )
         if not folder.is_dir():
             raise ModelNotFoundError(
                 f"model folder {str(folder)!r} does not exist. The default model ships in the "

@@ -23,6 +23,7 @@ from stancekit.errors import ModelConfigError
 __all__ = [
     "CONFIG_NAME",
     "FORMAT_VERSION",
+    "POOLINGS",
     "WEIGHTS_NAME",
     "ModelConfig",
     "PairInput",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 CONFIG_NAME = "stancekit.json"
+#: What an adapter model's head pools (:mod:`stancekit.pairmodel`).
+POOLINGS = ("markers", "cls")
 WEIGHTS_NAME = "model.safetensors"
 FORMAT_VERSION = 1
 
@@ -274,8 +277,8 @@ def _adapter_problem(a: Any) -> str | None:
     for key, v in hexes.items():
         if not (isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v)):
             return f"adapter.{key}={_short(v)} is not 64 lower-case hex digits"
-    if a["pooling"] not in ("markers", "cls"):
-        return f"adapter.pooling={_short(a['pooling'])} must be 'markers' or 'cls'"
+    if a["pooling"] not in POOLINGS:
+        return f"adapter.pooling={_short(a['pooling'])} must be one of {list(POOLINGS)}"
     return None
 
 

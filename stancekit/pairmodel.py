@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError
+from stancekit.modelconfig import POOLINGS
 
 __all__ = [
     "ADAPTER_CONFIG",
@@ -53,7 +54,6 @@ __all__ = [
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 HEAD_WEIGHTS = "head.safetensors"
-POOLINGS = ("markers", "cls")
 
 
 class PairHead(nn.Module):

@@ -376,3 +376,15 @@ def test_stancekit_model_env_takes_a_name(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setenv("STANCEKIT_MODEL", "fast")
     assert default_model_path().name == "stancekit-minilm"
+
+
+def test_a_name_whose_model_is_not_shipped_says_which_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stancekit import model as model_mod
+    from stancekit.errors import ModelNotFoundError
+
+    monkeypatch.setitem(model_mod.MODEL_NAMES, "future", "stancekit-not-there")
+    with pytest.raises(ModelNotFoundError, match="model='future' names stancekit-not-there") as e:
+        StanceModel.load("future")
+    assert "'fast'" in str(e.value)

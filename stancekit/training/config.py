@@ -135,7 +135,7 @@ class AdapterSpec:
     layer_cache: str | None = None
 
     def __post_init__(self) -> None:
-        from stancekit.pairmodel import POOLINGS
+        from stancekit.modelconfig import POOLINGS
 
         if self.pooling not in POOLINGS:
             raise RecipeError(f"adapter: pooling={self.pooling!r} must be one of {POOLINGS}")
