@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stancekit.bases import sha256_file
 from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
 from stancekit.memory import release_freed_memory, trim_after_batches
 from stancekit.modelconfig import (
@@ -111,14 +111,6 @@ class Scores:
     stance_labels: tuple[str, ...]
     sentiment_labels: tuple[str, ...]
     windowed: np.ndarray  # bool, (n_pairs,): scored in several windows
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class StanceModel:
@@ -234,7 +226,7 @@ class StanceModel:
         pickled = not weights.exists()
         if pickled:
             weights = _pickle_weights(folder, allow_pickle)
-        if config.weights_sha256 is not None and _sha256(weights) != config.weights_sha256:
+        if config.weights_sha256 is not None and sha256_file(weights) != config.weights_sha256:
             raise ModelConfigError(
                 f"{weights}: SHA-256 does not match weights_sha256 in {CONFIG_NAME}; the file is "
                 "corrupted or was replaced. Restore it (git checkout / reinstall) or re-save."
@@ -382,7 +374,7 @@ class StanceModel:
                 cfg["weights_sha256"] = None
             else:
                 self.model.save_pretrained(tmp, safe_serialization=True)
-                cfg["weights_sha256"] = _sha256(tmp / WEIGHTS_NAME)
+                cfg["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
             self.tokenizer.save_pretrained(tmp)
             for junk in tmp.iterdir():
                 if junk.suffix in _PICKLE_SUFFIXES:

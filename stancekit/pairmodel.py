@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError
-from stancekit.modelconfig import POOLINGS
+from stancekit.modelconfig import ADAPTER_FILES, POOLINGS
 
 __all__ = [
     "ADAPTER_CONFIG",
@@ -48,12 +48,12 @@ __all__ = [
     "marker_token_positions",
     "merge_lora",
     "read_adapter_config",
+    "run_layers",
     "save_pair_parts",
 ]
 
 ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
-HEAD_WEIGHTS = "head.safetensors"
+ADAPTER_WEIGHTS, HEAD_WEIGHTS = ADAPTER_FILES  # the trained part, as stancekit.json lists it
 
 
 class PairHead(nn.Module):
@@ -136,13 +136,22 @@ class MarkerPairClassifier(nn.Module):
         """Logits from the hidden states entering layer ``start_layer`` (as cached by
         :mod:`stancekit.training.layercache`): runs the layers from there on, then the head.
         Written for MPNet (its relative position bias is shared by all layers)."""
-        enc = self.encoder
-        mask = _extended_mask(attention_mask, hidden.dtype)
-        bias = enc.encoder.compute_position_bias(hidden)
-        for layer in enc.encoder.layer[start_layer:]:
-            hidden = layer(hidden, mask, bias)[0]
+        layers = self.encoder.encoder.layer[start_layer:]
+        hidden = run_layers(self.encoder, hidden, attention_mask, layers)
         out: torch.Tensor = self.head(hidden, h_pos, t_pos)
         return out
+
+
+def run_layers(
+    encoder: Any, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: Any
+) -> torch.Tensor:
+    """Run MPNet ``layers`` of ``encoder`` over ``hidden`` (its relative position bias is
+    shared by all layers and depends only on the sequence length)."""
+    mask = _extended_mask(attention_mask, hidden.dtype)
+    bias = encoder.encoder.compute_position_bias(hidden)
+    for layer in layers:
+        hidden = layer(hidden, mask, bias)[0]
+    return hidden
 
 
 def _extended_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -346,4 +355,4 @@ def save_pair_parts(model: MarkerPairClassifier, folder: Path) -> dict[str, str]
     save_file(
         {k: v.contiguous() for k, v in model.head.state_dict().items()}, str(folder / HEAD_WEIGHTS)
     )
-    return {name: sha256_file(folder / name) for name in (ADAPTER_WEIGHTS, HEAD_WEIGHTS)}
+    return {name: sha256_file(folder / name) for name in ADAPTER_FILES}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from stancekit.bases import sha256_file as _sha256
 from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
 from stancekit.model import (
     CONFIG_NAME,
@@ -15,7 +16,6 @@ from stancekit.model import (
     PairInput,
     StanceModel,
     Template,
-    _sha256,
     default_model_path,
 )
 

@@ -32,6 +32,7 @@ import torch
 
 from stancekit.bases import BASES, base_weights_sha256, resolve_base
 from stancekit.model import ModelConfig, StanceModel
+from stancekit.modelconfig import ADAPTER_FILES
 from stancekit.pairmodel import (
     ADAPTER_CONFIG,
     ADAPTER_WEIGHTS,
@@ -401,7 +402,7 @@ def model_from_parts(folder: Path, config: RecipeConfig) -> StanceModel:
         "base_version": BASES[config.encoder].version,
         "base_weights_sha256": base_weights_sha256(config.encoder),
         "pooling": spec.pooling,
-        "files_sha256": {n: sha256_file(folder / n) for n in (ADAPTER_WEIGHTS, HEAD_WEIGHTS)},
+        "files_sha256": {n: sha256_file(folder / n) for n in ADAPTER_FILES},
     }
     model = load_pair_model(folder, adapter)
     tokenizer = AutoTokenizer.from_pretrained(resolve_base(config.encoder), local_files_only=True)

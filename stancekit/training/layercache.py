@@ -83,15 +83,10 @@ def _lower_layers(
     encoder: Any, input_ids: torch.Tensor, mask: torch.Tensor, k: int
 ) -> torch.Tensor:
     """Hidden states entering layer ``k`` of an MPNet ``encoder``."""
-    from stancekit.pairmodel import _extended_mask
+    from stancekit.pairmodel import run_layers
 
     hidden = encoder.embeddings(input_ids=input_ids)
-    ext = _extended_mask(mask, hidden.dtype)
-    bias = encoder.encoder.compute_position_bias(hidden)
-    for layer in encoder.encoder.layer[:k]:
-        hidden = layer(hidden, ext, bias)[0]
-    out: torch.Tensor = hidden
-    return out
+    return run_layers(encoder, hidden, mask, encoder.encoder.layer[:k])
 
 
 def build_cache(
