@@ -12,7 +12,7 @@ import pytest
 from conftest import TINY_BASE
 from test_recipe import write_recipe
 
-from stancekit.training.adapter import batches_for_epoch
+from stancekit.training.adapter import batches_for_epoch, compute_in_bf16, native_bf16
 from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
 
 pytestmark = pytest.mark.slow
@@ -49,9 +49,22 @@ def test_adapter_recipe_trains_and_finalizes_a_loadable_folder(
     assert info["global_step"] == 4
     assert info["base"]["name"] == TINY_BASE
     assert info["adapter"]["pooling"] == "markers"
+    assert info["bf16_compute"] is native_bf16()  # asked for; used where the CPU has it
     work = Path(cfg.work_dir)
     meta = json.loads((work / "layer-cache" / "meta.json").read_text())
     assert meta["done"] == meta["n"] == info["train_set_size"]
+
+
+def test_bf16_is_used_only_where_the_cpu_computes_it_natively(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert compute_in_bf16(AdapterSpec(bf16=True), native=True) is True
+    assert capsys.readouterr().out == ""
+    assert compute_in_bf16(AdapterSpec(bf16=True), native=False) is False
+    assert "no native bfloat16" in capsys.readouterr().out
+    assert compute_in_bf16(AdapterSpec(bf16=False), native=True) is False
+    assert compute_in_bf16(AdapterSpec(bf16=False), native=False) is False
+    assert capsys.readouterr().out == ""
 
 
 def test_a_resumed_adapter_run_equals_an_uninterrupted_one(

@@ -322,8 +322,8 @@ def _adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
         "once with the frozen base and cached"
         + (
             " (bfloat16 matmuls and storage; training ran under bfloat16 autocast)"
-            if spec.bf16
-            else ""
+            if info.get("bf16_compute", spec.bf16)
+            else " (float32 matmuls, bfloat16 storage)"
         )
         + ". Inference runs the whole merged model in float32."
     )
