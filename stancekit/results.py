@@ -34,6 +34,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stancekit.document import Document, Mention, Sentence
+from stancekit.summarize import (
+    AUTHOR,
+    SENTIMENT_LABELS,
+    STANCE_LABELS,
+    SUMMARY_MIN_EVIDENCE,
+    check_min_evidence,
+    evidence_label,
+    is_attributed,
+)
 from stancekit.targets import Target
 
 if TYPE_CHECKING:
@@ -53,13 +62,8 @@ __all__ = [
     "json_line",
 ]
 
-#: How the text's own voice is shown where a holder name is needed.
-AUTHOR = "(author)"
 #: Decimals kept for probabilities in records and JSON output (see the module docstring).
 PROB_DECIMALS = 4
-#: Expected sentences of a stance an article needs before its summary shows that stance
-#: (see :meth:`DocumentResult.summary` and ``benchmarks/summary_rule.py``).
-SUMMARY_MIN_EVIDENCE = 0.75
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -152,16 +156,17 @@ class Judgement:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """A holder's stance toward a target over one document.
+    """A holder's stance toward a target over one document, by the summary rule of
+    :mod:`stancekit.summarize` (the same rule as the corpus tables and the report).
 
-    Probabilities are means over the sentences judged. ``favor_evidence`` and
-    ``against_evidence`` are sums over the sentences: the expected number of sentences
-    that express each stance (likewise ``positive_evidence`` / ``negative_evidence``).
+    Probabilities are means over the sentences counted (``n_sentences``). ``favor_evidence``
+    and ``against_evidence`` are sums over them: the expected number of sentences that
+    express each stance (likewise ``positive_evidence`` / ``negative_evidence``).
     ``stance`` is the stance with more evidence when it reaches ``min_evidence`` sentences
     (:data:`SUMMARY_MIN_EVIDENCE`), else ``none``; ``sentiment`` likewise (else
-    ``neutral``). An actor usually states a position in one or two of the sentences that
-    name them, so the mean is dominated by ``none``; see :meth:`DocumentResult.summary`.
-    ``evidence`` is the sentence with the most confident favor/against judgement.
+    ``neutral``). ``n_attributed`` (text's own row only) counts the sentences left out
+    because an actor speaks or acts in them. ``evidence`` is the counted sentence with the most
+    confident favor/against judgement.
     """
 
     document_id: str
@@ -177,6 +182,7 @@ class SummaryRow:
     against_evidence: float = 0.0
     positive_evidence: float = 0.0
     negative_evidence: float = 0.0
+    n_attributed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A flat record: one row of :meth:`Summary.to_dataframe`."""
@@ -185,6 +191,7 @@ class SummaryRow:
             "holder": self.holder,
             "target": self.target,
             "n_sentences": self.n_sentences,
+            "n_attributed": self.n_attributed,
             "stance": self.stance,
         }
         row.update(_probs(self.stance_probs))
@@ -246,25 +253,30 @@ class DocumentResult:
         return self.error is None
 
     def summary(self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE) -> Summary:
-        """Holder x target summary: mean probabilities, evidence, label, strongest sentence.
-
-        The label is the stance (sentiment) whose expected number of sentences, the sum of
-        its probability over the sentences, is larger, provided it is at least
-        ``min_evidence``; otherwise ``none`` (``neutral``). The default, 0.75, was chosen
-        by ``benchmarks/summary_rule.py`` on groups of labelled sentences standing in for
-        articles (DSA validation pairs, NewsMTSC hold-out articles), where it beat the
-        label of the mean probabilities (DSA macro-F1 0.86 vs 0.68); the seed article was
-        not used.
+        """Holder x target summary by the rule of :mod:`stancekit.summarize`: one vote per
+        sentence; the text's own row counts only the narrator's sentences (those attributed
+        to a speaker or agent
+        is counted in ``n_attributed``); the label is the stance (sentiment) whose expected
+        number of sentences, the sum of its probability, is larger, provided it reaches
+        ``min_evidence`` (0.75); otherwise ``none`` (``neutral``).
         """
-        if not (isinstance(min_evidence, (int, float)) and min_evidence > 0):
-            raise ValueError(
-                f"'min_evidence' must be a positive number of sentences, got {min_evidence!r}"
-            )
+        floor = check_min_evidence(min_evidence, "summary")
+        attributed = _attributed_sentences(self.judgements)
         groups: dict[tuple[str | None, str], list[Judgement]] = defaultdict(list)
         for j in self.judgements:
             groups[(None if j.holder is None else j.holder.name, j.target.name)].append(j)
         rows = []
-        for (holder, target), js in groups.items():
+        for (holder, target), every in groups.items():
+            js = (
+                every
+                if holder is not None
+                else [j for j in every if j.sentence.index not in attributed]
+            )
+            n_attributed = len({j.sentence.index for j in every}) - len(
+                {j.sentence.index for j in js}
+            )
+            if not js:
+                continue
             # from the rounded probabilities the records show: a summary is then identical
             # whenever its rows are (float sums of the raw ones vary with batching)
             st_r = [_rounded(j.stance_probs) for j in js]
@@ -289,17 +301,16 @@ class DocumentResult:
                     holder=holder,
                     target=target,
                     n_sentences=len(by_sentence),
-                    stance=_evidence_label(fav, ag, ("favor", "against", "none"), min_evidence),
+                    stance=evidence_label(fav, ag, min_evidence=floor, labels=STANCE_LABELS),
                     stance_probs=st,
-                    sentiment=_evidence_label(
-                        pos, neg, ("positive", "negative", "neutral"), min_evidence
-                    ),
+                    sentiment=evidence_label(pos, neg, min_evidence=floor, labels=SENTIMENT_LABELS),
                     sentiment_probs=se,
                     evidence=best.sentence,
                     favor_evidence=fav,
                     against_evidence=ag,
                     positive_evidence=pos,
                     negative_evidence=neg,
+                    n_attributed=n_attributed,
                 )
             )
         return Summary(tuple(rows))
@@ -409,7 +420,7 @@ _JUDGEMENT_COLUMNS = [
     *("target_text", "flags"),
 ]
 _SUMMARY_COLUMNS = [
-    *("document_id", "holder", "target", "n_sentences"),
+    *("document_id", "holder", "target", "n_sentences", "n_attributed"),
     *("stance", "p_favor", "p_against", "p_none", "favor_evidence", "against_evidence"),
     *("sentiment", "p_positive", "p_neutral", "p_negative"),
     *("positive_evidence", "negative_evidence"),
@@ -426,12 +437,12 @@ def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.Data
     )
 
 
-def _evidence_label(a: float, b: float, labels: tuple[str, str, str], floor: float) -> str:
-    """``labels[0]`` or ``labels[1]`` for the larger of ``a`` and ``b`` if it reaches
-    ``floor``, else ``labels[2]``."""
-    if max(a, b) < floor:
-        return labels[2]
-    return labels[0] if a >= b else labels[1]
+def _attributed_sentences(judgements: Sequence[Judgement]) -> set[int]:
+    """Indices of the sentences attributed to an actor (see :func:`is_attributed`)."""
+    by_sentence: dict[int, list[str]] = defaultdict(list)
+    for j in judgements:
+        by_sentence[j.sentence.index].append(j.attribution)
+    return {i for i, atts in by_sentence.items() if is_attributed(atts)}
 
 
 def _mean(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:

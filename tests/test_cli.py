@@ -72,7 +72,7 @@ def test_csv_summary_has_one_header(
         ]
     )
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("document_id,holder,target,n_sentences,stance")
+    assert lines[0].startswith("document_id,holder,target,n_sentences,n_attributed,stance")
     assert sum(line.startswith("document_id,") for line in lines) == 1
 
 

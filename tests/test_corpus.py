@@ -244,10 +244,63 @@ def test_actor_target_means_counts_and_shares(corpus: Corpus) -> None:
     assert p["p_favor"] == pytest.approx((0.1 + 0.2 + 0.05) / 3)
     assert p["p_against"] == pytest.approx((0.8 + 0.6 + 0.9) / 3)
     assert p["share_against"] == 1.0 and p["share_favor"] == 0.0
+    assert p["against_evidence"] == pytest.approx(0.8 + 0.6 + 0.9)
     assert p["stance"] == "against" and p["sentiment"] == "neutral"
+    assert (p["documents_against"], p["documents_favor"]) == (2, 0)
     author = row(table, holder=AUTHOR, target="CSTO")
     assert author["n_sentences"] == 2 and author["p_none"] == pytest.approx((0.8 + 0.4) / 2)
+    assert author["n_attributed"] == 0
     assert table["n_sentences"].iloc[0] == 3  # most sentences first
+
+
+def test_a_one_document_corpus_has_the_documents_summary_cells() -> None:
+    # one rule: the corpus table, the network and DocumentResult.summary() agree
+    text = "Zas praised the CSTO. Zas doubted the CSTO. The CSTO met. The CSTO won."
+    starts = [0, 22, 44, 58]
+    ends = [*(s - 1 for s in starts[1:]), len(text)]
+    sents = tuple(
+        Sentence(a, b, i, text[a:b]) for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+    )
+    doc = Document(id="one", text=text, sentences=sents)
+    zas = Actor("Stanislav Zas", "PERSON", aliases=("Zas",))
+
+    def j(i: int, holder: Actor | None, pf: float, pa: float) -> Judgement:
+        probs = {"favor": pf, "against": pa, "none": round(1 - pf - pa, 4)}
+        return Judgement(
+            document_id="one",
+            sentence=sents[i],
+            holder=holder,
+            target=Target("CSTO"),
+            stance=max(probs, key=probs.__getitem__),
+            stance_probs=probs,
+            sentiment="neutral",
+            sentiment_probs={"positive": pf, "neutral": round(1 - pf - pa, 4), "negative": pa},
+            attribution="author" if holder is None else "speaker",
+        )
+
+    judgements = (
+        j(0, zas, 0.6, 0.1),
+        j(0, None, 0.6, 0.1),
+        j(1, zas, 0.3, 0.2),
+        j(1, None, 0.3, 0.2),
+        j(2, None, 0.4, 0.1),
+        j(3, None, 0.5, 0.1),
+    )
+    result = DocumentResult(doc, (Target("CSTO"),), (zas,), judgements)
+    summary = {AUTHOR if r.holder is None else r.holder: r for r in result.summary().rows}
+    table = Corpus.from_results([result]).actor_target(n_bootstrap=0)
+    assert set(table["holder"]) == set(summary) == {AUTHOR, "Stanislav Zas"}
+    for r in table.to_dict("records"):
+        s = summary[r["holder"]]
+        assert (r["stance"], r["sentiment"]) == (s.stance, s.sentiment)
+        assert (r["n_sentences"], r["n_attributed"]) == (s.n_sentences, s.n_attributed)
+        assert r["favor_evidence"] == pytest.approx(s.favor_evidence)
+        assert r["against_evidence"] == pytest.approx(s.against_evidence)
+    # the mean label would say none for both; the evidence says favor (0.9 sentences)
+    assert summary["Stanislav Zas"].stance == summary[AUTHOR].stance == "favor"
+    assert summary[AUTHOR].n_attributed == 2
+    zas_row = row(table, holder="Stanislav Zas", target="CSTO")
+    assert zas_row["documents_favor"] == 1 and zas_row["documents_against"] == 0
 
 
 def test_bootstrap_intervals_contain_their_estimates(corpus: Corpus) -> None:
@@ -324,8 +377,19 @@ def test_network_links_actors_that_are_targets(corpus: Corpus) -> None:
         ("Nikol Pashinian", "Stanislav Zas"),
     }
     assert edges.loc[("Stanislav Zas", "Nikol Pashinian"), "weight"] == pytest.approx(-0.6)
-    assert edges.loc[("Stanislav Zas", "Nikol Pashinian"), "sign"] == -1
     assert edges.loc[("Nikol Pashinian", "Stanislav Zas"), "weight"] == pytest.approx(0.6)
+
+
+def test_network_signs_edges_by_the_summary_rule(corpus: Corpus) -> None:
+    # one sentence with p(against) 0.7: under the 0.75 sentences of evidence the rule needs
+    zas = row(corpus.network().edges, source="Stanislav Zas", target="Nikol Pashinian")
+    assert zas["against_evidence"] == pytest.approx(0.7)
+    assert (zas["stance"], zas["sign"]) == ("none", 0)
+    edges = corpus.network(min_evidence=0.5).edges.set_index(["source", "target"])
+    assert edges.loc[("Stanislav Zas", "Nikol Pashinian"), "sign"] == -1
+    assert edges.loc[("Nikol Pashinian", "Stanislav Zas"), "stance"] == "favor"
+    with pytest.raises(ValueError, match=r"'min_evidence' parameter of network .* Got -1"):
+        corpus.network(min_evidence=-1)
 
 
 def test_network_exports_to_networkx_and_graphml(corpus: Corpus, tmp_path: Path) -> None:

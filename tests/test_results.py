@@ -109,8 +109,29 @@ def test_summary_is_the_same_when_raw_probabilities_differ_below_the_rounding() 
 
 
 def test_min_evidence_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="'min_evidence' must be a positive number"):
+    with pytest.raises(ValueError, match=r"'min_evidence' parameter of summary .* Got 0"):
         RESULT.summary(min_evidence=0)
+
+
+def test_the_texts_own_row_leaves_out_sentences_of_actors_and_counts_them() -> None:
+    # the narrator's voice is judged in all three sentences, but Zas speaks in the first
+    # two: what Zas says (favor, 0.9) is not the outlet's stance
+    js = (
+        _j(SENTS[0], ZAS, 0.9, 0.05),
+        _j(SENTS[0], None, 0.9, 0.05),
+        _j(SENTS[1], ZAS, 0.2, 0.6),
+        _j(SENTS[1], None, 0.2, 0.6),
+        _j(SENTS[2], None, 0.1, 0.1),
+    )
+    result = DocumentResult(DOC, (CSTO,), (ZAS,), js)
+    rows = {r.holder: r for r in result.summary().rows}
+    assert rows[None].n_sentences == 1 and rows[None].n_attributed == 2
+    assert rows[None].favor_evidence == pytest.approx(0.1) and rows[None].stance == "none"
+    assert rows[None].evidence == SENTS[2]
+    assert rows["Stanislav Zas"].n_sentences == 2 and rows["Stanislav Zas"].n_attributed == 0
+    assert len(result.to_records()) == 5  # the per-sentence rows keep every judgement
+    only_attributed = DocumentResult(DOC, (CSTO,), (ZAS,), js[:2])
+    assert [r.holder for r in only_attributed.summary().rows] == ["Stanislav Zas"]
 
 
 def test_records_point_into_the_text() -> None:

@@ -1,12 +1,21 @@
 """Corpus tables: actor x target, over time, by outlet, and the top evidence sentences.
 
 Every function takes the corpus's judgement rows (:meth:`Corpus.to_dataframe`) and returns
-a DataFrame. Rows are first reduced to one per (document, sentence, holder, target), so
-means, shares and bootstrap intervals are over *sentences*:
+a DataFrame. Rows are first reduced to one per (document, sentence, holder, target), and the
+text's own rows (``(author)``) lose the sentences attributed to an actor, by the summary
+rule of :mod:`stancekit.summarize` (the one :meth:`DocumentResult.summary` uses), so
+means, shares, evidence and bootstrap intervals are over *sentences*:
 
 - ``p_favor`` ... ``p_negative``: mean probabilities over the sentences;
 - ``share_favor`` / ``share_against``: the share of sentences whose label is favor/against;
-- ``stance`` / ``sentiment``: the label with the highest mean probability;
+- ``favor_evidence`` / ``against_evidence`` (``positive_evidence`` / ``negative_evidence``):
+  the sums of the probabilities, the expected number of sentences expressing each;
+- ``stance`` / ``sentiment``: the summary rule's label: the stance with more evidence if it
+  reaches ``min_evidence`` (0.75) sentences, else ``none`` (``neutral``); for the sentences
+  of one document it is that document's :meth:`~stancekit.DocumentResult.summary` label;
+- ``documents_favor`` / ``documents_against``: documents whose own cell is favor/against;
+- ``n_attributed``: sentences attributed to an actor (speaker or agent), left out of the
+  text's own row;
 - ``net``: ``p_favor - p_against`` (from -1, all against, to +1, all favor);
 - ``favor_ci_low`` ... ``net_ci_high``: 95% percentile bootstrap intervals of the means,
   resampling sentences (:func:`stancekit.evaluation.metrics.bootstrap_ci`); each contains
@@ -18,9 +27,9 @@ Example:
     ...     "holder": ["Zas", "Zas"], "target": ["CSTO", "CSTO"],
     ...     "p_favor": [0.8, 0.6], "p_against": [0.1, 0.2], "p_none": [0.1, 0.2]})
     >>> table = actor_target(rows, n_bootstrap=50)
-    >>> cols = ["holder", "n_sentences", "p_favor", "share_favor", "stance"]
+    >>> cols = ["holder", "n_sentences", "p_favor", "favor_evidence", "stance"]
     >>> table[cols].round(2).to_dict("records")
-    [{'holder': 'Zas', 'n_sentences': 2, 'p_favor': 0.7, 'share_favor': 1.0, 'stance': 'favor'}]
+    [{'holder': 'Zas', 'n_sentences': 2, 'p_favor': 0.7, 'favor_evidence': 1.4, 'stance': 'favor'}]
 """
 
 from __future__ import annotations
@@ -33,6 +42,15 @@ import numpy as np
 import pandas as pd
 
 from stancekit.evaluation.metrics import bootstrap_ci
+from stancekit.summarize import (
+    AUTHOR,
+    SENTIMENT_LABELS,
+    STANCE_LABELS,
+    SUMMARY_MIN_EVIDENCE,
+    check_min_evidence,
+    evidence_label,
+    is_attributed,
+)
 
 __all__ = [
     "FREQUENCIES",
@@ -41,6 +59,7 @@ __all__ = [
     "actor_target",
     "by_outlet",
     "evidence",
+    "narrator_rows",
     "over_time",
     "sentence_rows",
 ]
@@ -51,8 +70,10 @@ SENTIMENT_COLUMNS = ("p_positive", "p_neutral", "p_negative")
 FREQUENCIES = {"D": "D", "W": "W-SUN", "M": "M"}
 _KEYS = ["document_id", "sentence_index", "holder", "target"]
 _STAT_COLUMNS = [
-    *("n_sentences", "n_documents", *STANCE_COLUMNS, *SENTIMENT_COLUMNS),
-    *("share_favor", "share_against", "stance", "sentiment", "net"),
+    *("n_sentences", "n_documents", "n_attributed", *STANCE_COLUMNS, *SENTIMENT_COLUMNS),
+    *("share_favor", "share_against", "favor_evidence", "against_evidence"),
+    *("positive_evidence", "negative_evidence", "stance", "sentiment"),
+    *("documents_favor", "documents_against", "net"),
     *("favor_ci_low", "favor_ci_high", "against_ci_low", "against_ci_high"),
     *("net_ci_low", "net_ci_high"),
 ]
@@ -69,6 +90,20 @@ def sentence_rows(rows: pd.DataFrame) -> pd.DataFrame:
     agg.update(dict.fromkeys(others, "first"))
     out = rows.groupby(_KEYS, sort=False, dropna=False).agg(agg).reset_index()
     return out[list(rows.columns)]
+
+
+def narrator_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rows`` split into those the summary rule counts and the text's own rows
+    (``holder == "(author)"``) that it leaves out because their sentence is attributed to an actor
+    (:func:`stancekit.summarize.is_attributed`). Without an ``attribution`` column nothing is
+    left out."""
+    if rows.empty or "attribution" not in rows.columns:
+        return rows, rows.iloc[:0]
+    keys = ["document_id", "sentence_index"]
+    flags = rows.groupby(keys, sort=False, dropna=False)["attribution"].agg(is_attributed)
+    attributed = pd.MultiIndex.from_frame(rows[keys]).isin(flags[flags].index)
+    out = attributed & (rows["holder"] == AUTHOR).to_numpy()
+    return rows[~out], rows[out]
 
 
 def _ci(values: np.ndarray, estimate: float, n_bootstrap: int, seed: int) -> tuple[float, float]:
@@ -88,23 +123,36 @@ def _label(means: dict[str, float], columns: Sequence[str]) -> str | None:
     return max(present, key=present.__getitem__)[2:] if present else None
 
 
-def _stats(group: pd.DataFrame, n_bootstrap: int, seed: int) -> dict[str, Any]:
+def _stats(group: pd.DataFrame, n_bootstrap: int, seed: int, floor: float) -> dict[str, Any]:
     means = {
         c: float(group[c].mean()) if c in group.columns else math.nan
         for c in (*STANCE_COLUMNS, *SENTIMENT_COLUMNS)
     }
+    sums = {c: float(group[c].sum()) if c in group.columns else math.nan for c in means}
     stance = group[list(STANCE_COLUMNS)].to_numpy(dtype=float)
     labels = stance.argmax(axis=1)
     favor, against = stance[:, 0], stance[:, 1]
     net = favor - against
+    per_doc = group.groupby("document_id", sort=False)[["p_favor", "p_against"]].sum()
+    cells = [evidence_label(f, a, min_evidence=floor) for f, a in per_doc.to_numpy()]
     row: dict[str, Any] = {
         "n_sentences": len(group),
         "n_documents": group["document_id"].nunique(),
         **means,
         "share_favor": float(np.mean(labels == 0)),
         "share_against": float(np.mean(labels == 1)),
-        "stance": _label(means, STANCE_COLUMNS),
-        "sentiment": _label(means, SENTIMENT_COLUMNS),
+        "favor_evidence": sums["p_favor"],
+        "against_evidence": sums["p_against"],
+        "positive_evidence": sums["p_positive"],
+        "negative_evidence": sums["p_negative"],
+        "stance": evidence_label(sums["p_favor"], sums["p_against"], min_evidence=floor),
+        "sentiment": None
+        if math.isnan(sums["p_positive"])
+        else evidence_label(
+            sums["p_positive"], sums["p_negative"], min_evidence=floor, labels=SENTIMENT_LABELS
+        ),
+        "documents_favor": cells.count(STANCE_LABELS[0]),
+        "documents_against": cells.count(STANCE_LABELS[1]),
         "net": means["p_favor"] - means["p_against"],
     }
     for name, values in (("favor", favor), ("against", against), ("net", net)):
@@ -122,26 +170,41 @@ def _check_bootstrap(func: str, n_bootstrap: int) -> None:
 
 
 def _summarise(
-    rows: pd.DataFrame, keys: list[str], n_bootstrap: int, seed: int, min_sentences: int
+    rows: pd.DataFrame,
+    keys: list[str],
+    n_bootstrap: int,
+    seed: int,
+    min_sentences: int,
+    min_evidence: float,
 ) -> pd.DataFrame:
-    rows = sentence_rows(rows)
+    rows, left_out = narrator_rows(sentence_rows(rows))
+    n_attributed = left_out.groupby(keys, sort=False, dropna=False).size() if keys else None
     records = []
     if not rows.empty:
         for values, group in rows.groupby(keys, sort=True, dropna=False):
             if len(group) >= min_sentences:
                 record = dict(zip(keys, values, strict=True))
-                record.update(_stats(group, n_bootstrap, seed))
+                record.update(_stats(group, n_bootstrap, seed, min_evidence))
+                got = n_attributed.get(values, 0) if n_attributed is not None else 0
+                record["n_attributed"] = int(got)
                 records.append(record)
     return pd.DataFrame.from_records(records, columns=[*keys, *_STAT_COLUMNS])
 
 
 def actor_target(
-    rows: pd.DataFrame, *, n_bootstrap: int = 1000, seed: int = 0, min_sentences: int = 1
+    rows: pd.DataFrame,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    min_sentences: int = 1,
+    min_evidence: float = SUMMARY_MIN_EVIDENCE,
 ) -> pd.DataFrame:
     """Holder x target table (see the module docstring for the columns), most sentences
-    first. ``min_sentences`` drops pairs seen in fewer sentences."""
+    first. ``min_sentences`` drops pairs seen in fewer sentences; ``min_evidence`` is the
+    summary rule's threshold."""
     _check_bootstrap("actor_target", n_bootstrap)
-    table = _summarise(rows, ["holder", "target"], n_bootstrap, seed, min_sentences)
+    floor = check_min_evidence(min_evidence, "actor_target")
+    table = _summarise(rows, ["holder", "target"], n_bootstrap, seed, min_sentences, floor)
     return table.sort_values(
         ["n_sentences", "holder", "target"], ascending=[False, True, True], ignore_index=True
     )
@@ -163,6 +226,7 @@ def over_time(
     target: str | None = None,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    min_evidence: float = SUMMARY_MIN_EVIDENCE,
 ) -> pd.DataFrame:
     """Holder x target per period: ``period`` is the first day of the day, week (Monday)
     or month (``freq`` ``"D"``, ``"W"``, ``"M"``). Rows without a date are left out;
@@ -173,10 +237,11 @@ def over_time(
             f"(day, week, month). Got {freq!r} instead."
         )
     _check_bootstrap("over_time", n_bootstrap)
+    floor = check_min_evidence(min_evidence, "over_time")
     rows = _filter(rows, actor, target)
     rows = rows[rows["date"].notna()].copy()
     rows["period"] = rows["date"].dt.to_period(FREQUENCIES[freq]).dt.start_time
-    return _summarise(rows, ["period", "holder", "target"], n_bootstrap, seed, 1)
+    return _summarise(rows, ["period", "holder", "target"], n_bootstrap, seed, 1, floor)
 
 
 def by_outlet(
@@ -187,6 +252,7 @@ def by_outlet(
     target: str | None = None,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    min_evidence: float = SUMMARY_MIN_EVIDENCE,
 ) -> pd.DataFrame:
     """Outlet x holder x target; documents without the ``field`` value count as
     ``(unknown)``. The holder ``(author)`` is the outlet's own voice."""
@@ -197,9 +263,10 @@ def by_outlet(
             ". Add it with Corpus.with_metadata(csv) or pass another field."
         )
     _check_bootstrap("by_outlet", n_bootstrap)
+    floor = check_min_evidence(min_evidence, "by_outlet")
     rows = _filter(rows, actor, target).copy()
     rows[field] = rows[field].astype("object").where(rows[field].notna(), "(unknown)")
-    return _summarise(rows, [field, "holder", "target"], n_bootstrap, seed, 1)
+    return _summarise(rows, [field, "holder", "target"], n_bootstrap, seed, 1, floor)
 
 
 def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:

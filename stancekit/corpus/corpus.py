@@ -52,6 +52,7 @@ from stancekit.corpus.rows import (
     with_dates,
 )
 from stancekit.results import AUTHOR, DocumentResult
+from stancekit.summarize import SUMMARY_MIN_EVIDENCE
 
 if TYPE_CHECKING:
     from stancekit.corpus.network import ActorNetwork
@@ -342,12 +343,23 @@ class Corpus:
     # ---- tables (see stancekit.corpus.aggregate) --------------------------------------
 
     def actor_target(
-        self, *, n_bootstrap: int = 1000, seed: int = 0, min_sentences: int = 1
+        self,
+        *,
+        n_bootstrap: int = 1000,
+        seed: int = 0,
+        min_sentences: int = 1,
+        min_evidence: float = SUMMARY_MIN_EVIDENCE,
     ) -> pd.DataFrame:
-        """Actor x target: sentences, mean probabilities, shares, label, 95% bootstrap
-        intervals of mean p(favor), p(against) and net (see :mod:`~.aggregate`)."""
+        """Actor x target: sentences, mean probabilities, shares, evidence, the label of the
+        summary rule (:mod:`stancekit.summarize`, the same as
+        :meth:`DocumentResult.summary`), 95% bootstrap intervals of mean p(favor),
+        p(against) and net (see :mod:`~.aggregate`)."""
         return aggregate.actor_target(
-            self._view, n_bootstrap=n_bootstrap, seed=seed, min_sentences=min_sentences
+            self._view,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            min_sentences=min_sentences,
+            min_evidence=min_evidence,
         )
 
     def over_time(
@@ -358,6 +370,7 @@ class Corpus:
         target: str | None = None,
         n_bootstrap: int = 1000,
         seed: int = 0,
+        min_evidence: float = SUMMARY_MIN_EVIDENCE,
     ) -> pd.DataFrame:
         """Actor x target per day / week / month (``freq`` ``"D"``, ``"W"``, ``"M"``);
         ``actor`` is a canonical name or any of its surface forms."""
@@ -368,6 +381,7 @@ class Corpus:
             target=target,
             n_bootstrap=n_bootstrap,
             seed=seed,
+            min_evidence=min_evidence,
         )
 
     def by_outlet(
@@ -378,6 +392,7 @@ class Corpus:
         target: str | None = None,
         n_bootstrap: int = 1000,
         seed: int = 0,
+        min_evidence: float = SUMMARY_MIN_EVIDENCE,
     ) -> pd.DataFrame:
         """Outlet x actor x target, from the ``field`` metadata (default ``outlet``)."""
         return aggregate.by_outlet(
@@ -387,6 +402,7 @@ class Corpus:
             target=target,
             n_bootstrap=n_bootstrap,
             seed=seed,
+            min_evidence=min_evidence,
         )
 
     def evidence(self, *, top: int = 3) -> pd.DataFrame:
@@ -394,11 +410,14 @@ class Corpus:
         document id and character offsets."""
         return aggregate.evidence(self._view, top=top)
 
-    def network(self, *, min_sentences: int = 1) -> ActorNetwork:
-        """Signed actor -> actor edges, where a target is itself an actor of the corpus."""
+    def network(
+        self, *, min_sentences: int = 1, min_evidence: float = SUMMARY_MIN_EVIDENCE
+    ) -> ActorNetwork:
+        """Signed actor -> actor edges, where a target is itself an actor of the corpus;
+        each edge's label by the summary rule (:mod:`stancekit.summarize`)."""
         from stancekit.corpus.network import build_network
 
-        return build_network(self._view, min_sentences=min_sentences)
+        return build_network(self._view, min_sentences=min_sentences, min_evidence=min_evidence)
 
 
 def _as_table(aliases: AliasTable | PathLike | None) -> AliasTable:

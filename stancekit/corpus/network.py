@@ -2,9 +2,11 @@
 
 An edge runs from a holder to a target that is itself an actor of the corpus (the target
 "Azerbaijan" when Azerbaijan also speaks). Its ``weight`` is mean p(favor) - mean
-p(against) over the sentences, from -1 (always against) to +1 (always favor); ``sign`` is
-+1, -1 or 0 by the edge's label (favor, against, none). The text's own voice is not an
-actor and has no edges; nor does an actor toward itself.
+p(against) over the sentences, from -1 (always against) to +1 (always favor); ``stance``
+is the label of the summary rule (:mod:`stancekit.summarize`: the stance with more
+evidence, the sum of its probability over the sentences, if that reaches 0.75 sentences,
+else none), the same as the actor x target table's; ``sign`` is +1, -1 or 0 by it. The
+text's own voice is not an actor and has no edges; nor does an actor toward itself.
 
 Example:
     >>> import pandas as pd
@@ -27,13 +29,13 @@ import pandas as pd
 
 from stancekit.atomic import atomic_open
 from stancekit.corpus.aggregate import sentence_rows
-from stancekit.results import AUTHOR
+from stancekit.summarize import AUTHOR, SUMMARY_MIN_EVIDENCE, check_min_evidence, evidence_label
 
 __all__ = ["ActorNetwork", "build_network"]
 
 EDGE_COLUMNS = [
     *("source", "target", "weight", "sign", "stance", "n_sentences", "n_documents"),
-    *("p_favor", "p_against", "p_none"),
+    *("p_favor", "p_against", "p_none", "favor_evidence", "against_evidence"),
 ]
 NODE_COLUMNS = ["actor", "kind", "n_sentences", "out_degree", "in_degree"]
 _SIGN = {"favor": 1, "against": -1, "none": 0}
@@ -45,7 +47,8 @@ class ActorNetwork:
 
     Attributes:
         edges: ``source``, ``target``, ``weight``, ``sign``, ``stance``, ``n_sentences``,
-            ``n_documents``, ``p_favor``, ``p_against``, ``p_none``.
+            ``n_documents``, ``p_favor``, ``p_against``, ``p_none``, ``favor_evidence``,
+            ``against_evidence``.
         nodes: ``actor``, ``kind``, ``n_sentences`` (as holder), ``out_degree``,
             ``in_degree``.
     """
@@ -94,8 +97,11 @@ class ActorNetwork:
         return out
 
 
-def build_network(rows: pd.DataFrame, *, min_sentences: int = 1) -> ActorNetwork:
+def build_network(
+    rows: pd.DataFrame, *, min_sentences: int = 1, min_evidence: float = SUMMARY_MIN_EVIDENCE
+) -> ActorNetwork:
     """The :class:`ActorNetwork` of a corpus's judgement rows (needs ``target_actor``)."""
+    floor = check_min_evidence(min_evidence, "network")
     if not isinstance(min_sentences, int) or min_sentences < 1:
         raise ValueError(
             f"The 'min_sentences' parameter of network must be an int >= 1. "
@@ -118,7 +124,8 @@ def build_network(rows: pd.DataFrame, *, min_sentences: int = 1) -> ActorNetwork
         if len(g) < min_sentences:
             continue
         means = {c: float(g[c].mean()) for c in ("p_favor", "p_against", "p_none")}
-        stance = max(means, key=means.__getitem__)[2:]
+        fav, ag = float(g["p_favor"].sum()), float(g["p_against"].sum())
+        stance = evidence_label(fav, ag, min_evidence=floor)
         records.append(
             {
                 "source": source,
@@ -129,6 +136,8 @@ def build_network(rows: pd.DataFrame, *, min_sentences: int = 1) -> ActorNetwork
                 "n_sentences": len(g),
                 "n_documents": g["document_id"].nunique(),
                 **means,
+                "favor_evidence": fav,
+                "against_evidence": ag,
             }
         )
     edges = pd.DataFrame.from_records(records, columns=EDGE_COLUMNS)

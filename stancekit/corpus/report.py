@@ -192,6 +192,8 @@ def write_html_report(
             "sentences": table["n_sentences"],
             "documents": table["n_documents"],
             "stance": table["stance"],
+            "favor evidence": table["favor_evidence"],
+            "against evidence": table["against_evidence"],
             "p(favor) [95% CI]": [_ci(r, "favor") for r in table.to_dict("records")],
             "p(against) [95% CI]": [_ci(r, "against") for r in table.to_dict("records")],
             "share favor": table["share_favor"],
@@ -201,6 +203,12 @@ def write_html_report(
     )
     sections.append(
         _table(shown, numeric=("sentences", "documents", "share favor", "share against"))
+    )
+    sections.append(
+        '<p class="muted">stance: the summary rule of <code>stancekit analyze --summary</code>'
+        " (the stance with more evidence, the expected number of sentences expressing it, if"
+        " it reaches 0.75 sentences; the text's own voice counts only sentences that are not"
+        " attributed to a speaker or agent).</p>"
     )
     if corpus.documents()["date"].notna().any():
         timeline = figures.plot_timeline(corpus, n_bootstrap=min(n_bootstrap, 200), seed=seed)
