@@ -4,7 +4,11 @@ A :class:`Target` has a name, aliases and an optional description. It is found i
 sentence by its name or aliases (whole words, possessives included), and through the
 actors stage: when an actor *is* the target (same name or alias), every mention of that
 actor counts, pronouns and role nouns included ("its", "the alliance"); a country target
-also matches its demonym and capital ("Azerbaijani attacks", "Baku").
+also matches its demonym and capital ("Azerbaijani attacks", "Baku"). An organisation
+target is also found by the role nouns its own names and description use ("the alliance",
+"the Russian-led bloc", "the organization" for a CSTO described as "a Russian-led military
+alliance"; see :data:`ROLE_SYNONYMS`), but only in an article that names it, only after it
+is first named, and never where the actors stage linked the phrase to another actor.
 
 Targets files are TOML::
 
@@ -42,7 +46,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["DEFAULT_TARGETS", "Target", "TargetIndex", "as_targets", "load_targets"]
+__all__ = [
+    "DEFAULT_TARGETS",
+    "ROLE_SYNONYMS",
+    "Target",
+    "TargetIndex",
+    "as_targets",
+    "load_targets",
+]
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,9 @@ class Target:
     Args:
         name: the canonical name, e.g. ``"CSTO"``.
         aliases: other names that mean it, e.g. ``["Collective Security Treaty Organization"]``.
-        description: optional words the model may use (not used for matching).
+        description: optional words that describe it ("the Russian-led military alliance");
+            its organisation nouns, with those of the aliases, let "the alliance" or "the
+            bloc" refer to the target in an article that names it (:attr:`role_nouns`).
     """
 
     name: str
@@ -76,6 +89,19 @@ class Target:
             )
 
     @property
+    def role_nouns(self) -> frozenset[str]:
+        """Organisation nouns that may refer back to the target: the last word of each
+        name, alias and description phrase that is one of :data:`ROLE_SYNONYMS`' words,
+        with its synonyms ("alliance" brings "bloc" and "pact")."""
+        phrases = [*self.names, *re.split(r"[,;()]", self.description or "")]
+        found: set[str] = set()
+        for phrase in phrases:
+            words = re.findall(r"[A-Za-z]+", phrase)
+            if words and words[-1].casefold() in _ROLE_GROUP:
+                found |= _ROLE_GROUP[words[-1].casefold()]
+        return frozenset(found)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The name followed by the aliases."""
         return (self.name, *self.aliases)
@@ -84,6 +110,16 @@ class Target:
         """The target as a plain dict."""
         return asdict(self)
 
+
+#: Organisation nouns that refer back to an organisation target, by groups of synonyms.
+ROLE_SYNONYMS: tuple[frozenset[str], ...] = (
+    frozenset({"alliance", "bloc", "pact"}),
+    frozenset({"organization", "organisation"}),
+    frozenset({"union"}),
+    frozenset({"treaty"}),
+    frozenset({"coalition"}),
+)
+_ROLE_GROUP = {w: group for group in ROLE_SYNONYMS for w in group}
 
 DEFAULT_TARGETS: tuple[Target, ...] = (
     Target(
@@ -194,6 +230,23 @@ class TargetIndex:
         return pats
 
     @cached_property
+    def _role_patterns(self) -> list[re.Pattern[str] | None]:
+        """Per target: "the" + up to three modifiers + one of its role nouns, or None."""
+        pats: list[re.Pattern[str] | None] = []
+        for t in self.targets:
+            nouns = sorted(t.role_nouns)
+            pats.append(
+                re.compile(
+                    r"(?<!\w)(?i:the)\s+(?:[\w’'-]+\s+){0,3}?(?i:"
+                    + "|".join(map(re.escape, nouns))
+                    + r")(?![\w-])"
+                )
+                if nouns
+                else None
+            )
+        return pats
+
+    @cached_property
     def _keys(self) -> list[set[str]]:
         from stancekit.gazetteer import country_of
 
@@ -216,11 +269,26 @@ class TargetIndex:
             for hit in pat.finditer(text):
                 span = (hit.start(), hit.end())
                 found[ti][span] = Mention(*span, hit.group(), "TARGET")
+        taken: list[tuple[int, int]] = []
         if actors is not None:
             for actor in actors.actors:
-                for ti in self.targets_of(actor):
+                mine = self.targets_of(actor)
+                for ti in mine:
                     for mention in actor.mentions:
                         found[ti].setdefault((mention.start, mention.end), mention)
+                if not mine:
+                    taken += [(m.start, m.end) for m in actor.mentions]
+        for ti, role in enumerate(self._role_patterns):
+            named = [s for s, m in found[ti].items() if m.kind == "TARGET"]
+            if role is None or not named:
+                continue
+            first = min(s for s, _ in named)
+            for hit in role.finditer(text, first):
+                span = (hit.start(), hit.end())
+                if _foreign(hit.group()):
+                    continue  # "the Armenian organization" is another body
+                if not any(a < span[1] and span[0] < b for a, b in taken):
+                    found[ti].setdefault(span, Mention(*span, hit.group(), "ROLE"))
         return [_drop_nested(sorted(f.values(), key=lambda m: (m.start, -m.end))) for f in found]
 
     def targets_of(self, actor: Actor) -> list[int]:
@@ -240,6 +308,14 @@ class TargetIndex:
     def in_sentence(mentions: Sequence[Mention], sentence: Sentence) -> tuple[Mention, ...]:
         """The mentions that lie inside ``sentence``."""
         return tuple(m for m in mentions if sentence.start <= m.start and m.end <= sentence.end)
+
+
+def _foreign(phrase: str) -> bool:
+    """True when a modifier of a role-noun phrase is a demonym or a country name."""
+    from stancekit.gazetteer import demonym_country, is_country
+
+    words = phrase.split()[1:-1]
+    return any(demonym_country(w) or is_country(w) for w in words)
 
 
 def _drop_nested(mentions: list[Mention]) -> tuple[Mention, ...]:

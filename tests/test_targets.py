@@ -91,3 +91,43 @@ def test_a_city_named_as_a_place_is_not_its_country() -> None:
     index = TargetIndex([Target("Ukraine")])
     found = index.mentions(parsed.document, find_actors(parsed))[0]
     assert [m.text for m in found] == ["Ukraine"]
+
+
+def test_role_nouns_come_from_the_targets_own_names_and_description() -> None:
+    csto = DEFAULT_TARGETS[0]
+    assert {"alliance", "bloc", "pact", "organization"} <= csto.role_nouns
+    assert Target("NATO", aliases=["North Atlantic Treaty Organization"]).role_nouns == {
+        "organization",
+        "organisation",
+    }
+    assert Target("Azerbaijan").role_nouns == frozenset()
+
+
+def test_the_bloc_refers_to_an_organisation_target_once_the_article_names_it() -> None:
+    text = (
+        "The bloc met. The Collective Security Treaty Organization (CSTO) summit ended. "
+        "Lukashenko defended the bloc; Pashinyan accused the Russian-led bloc. "
+        "The organization did not respond. The Armenian organization did."
+    )
+    found = TargetIndex(DEFAULT_TARGETS).mentions(_doc(text))
+    roles = [m.text for m in found[0] if m.kind == "ROLE"]
+    assert roles == ["the bloc", "the Russian-led bloc", "The organization"]
+    for m in found[0]:
+        assert text[m.start : m.end] == m.text
+    # never in an article that does not name the target
+    alone = TargetIndex(DEFAULT_TARGETS).mentions(_doc("Lukashenko defended the bloc."))
+    assert alone[0] == ()
+
+
+def test_a_role_noun_another_actor_owns_is_left_to_it() -> None:
+    from stancekit.actors import Actor, ActorAnalysis
+    from stancekit.document import Mention
+
+    text = "NATO and the CSTO met. The alliance said no."
+    nato = Actor(
+        "NATO",
+        "ORG",
+        mentions=(Mention(0, 4, "NATO", "ORG"), Mention(23, 35, "The alliance", "ROLE")),
+    )
+    found = TargetIndex(DEFAULT_TARGETS).mentions(_doc(text), ActorAnalysis(actors=(nato,)))
+    assert [m.text for m in found[0]] == ["CSTO"]
