@@ -117,7 +117,9 @@ def _fmt_p(probs: dict[str, float], label: str) -> str:
     return f"{label} {probs[label]:.2f}"
 
 
-def _print_table(results: list[DocumentResult], summary_only: bool, out: IO[str]) -> None:
+def _print_table(
+    results: list[DocumentResult], summary_only: bool, out: IO[str], level: str = "actor"
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -148,7 +150,7 @@ def _print_table(results: list[DocumentResult], summary_only: bool, out: IO[str]
         summ = Table(title=f"{res.document.id}: holder x target summary")
         for col in ("holder", "target", "sentences", "stance", "sentiment", "strongest sentence"):
             summ.add_column(col, overflow="fold")
-        for r in res.summary().rows:
+        for r in res.summary(level=level).rows:
             ev = r.evidence.text if len(r.evidence.text) <= 60 else r.evidence.text[:57] + "..."
             summ.add_row(
                 r.holder or AUTHOR,
@@ -168,8 +170,8 @@ def _fmt_evidence(label: str, first: float, second: float) -> str:
     return f"{label} ({value.get(label, max(first, second)):.2f} sent.)"
 
 
-def _records(res: DocumentResult, summary_only: bool) -> list[dict[str, Any]]:
-    return res.summary().to_records() if summary_only else res.to_records()
+def _records(res: DocumentResult, summary_only: bool, level: str = "actor") -> list[dict[str, Any]]:
+    return res.summary(level=level).to_records() if summary_only else res.to_records()
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -256,16 +258,19 @@ def _write_results(
         if fmt == "table" or fmt == "json":
             results.append(res)
         elif fmt == "jsonl":
-            for rec in _records(res, args.summary):
+            for rec in _records(res, args.summary, args.level):
                 out.write(json_line(rec) + "\n")
         else:  # csv
-            frame = (res.summary() if args.summary else res).to_dataframe()
+            frame = (res.summary(level=args.level) if args.summary else res).to_dataframe()
             frame.to_csv(out, index=False, header=not header_written)
             header_written = True
     if fmt == "table":
-        _print_table(results, args.summary, out)
+        _print_table(results, args.summary, out, args.level)
     elif fmt == "json":
-        payload = [res.summary().to_dict() if args.summary else res.to_dict() for res in results]
+        payload = [
+            res.summary(level=args.level).to_dict() if args.summary else res.to_dict()
+            for res in results
+        ]
         json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
     return n + sum(isinstance(f, str) for f in failures[n_failed:])
@@ -309,7 +314,7 @@ def _analyze_resumable(
             n += 1
             if res.ok:
                 doc = res.document
-                journal.add(doc.id, text_sha256(doc.text), _records(res, args.summary))
+                journal.add(doc.id, text_sha256(doc.text), _records(res, args.summary, args.level))
             else:
                 _failed(failures, res)
         journal.finish()
@@ -513,6 +518,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     an.add_argument(
         "--summary", action="store_true", help="only the holder x target summary per document"
+    )
+    an.add_argument(
+        "--level",
+        choices=["actor", "state"],
+        default="actor",
+        help="with --summary: one row per actor (default), or actors rolled up to the "
+        "country they are or speak for",
     )
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     an.add_argument(

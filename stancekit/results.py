@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTHOR",
     "PROB_DECIMALS",
+    "SUMMARY_LEVELS",
     "SUMMARY_MIN_EVIDENCE",
     "BatchSummary",
     "DocumentResult",
@@ -64,6 +65,8 @@ __all__ = [
 
 #: Decimals kept for probabilities in records and JSON output (see the module docstring).
 PROB_DECIMALS = 4
+#: ``DocumentResult.summary(level=...)``: per actor, or actors rolled up to their country.
+SUMMARY_LEVELS = ("actor", "state")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -252,19 +255,37 @@ class DocumentResult:
         """True when the document was analysed without error."""
         return self.error is None
 
-    def summary(self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE) -> Summary:
+    def summary(
+        self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE, level: str = "actor"
+    ) -> Summary:
         """Holder x target summary by the rule of :mod:`stancekit.summarize`: one vote per
         sentence; the text's own row counts only the narrator's sentences (those attributed
         to a speaker or agent
         is counted in ``n_attributed``); the label is the stance (sentiment) whose expected
         number of sentences, the sum of its probability, is larger, provided it reaches
         ``min_evidence`` (0.75); otherwise ``none`` (``neutral``).
+
+        ``level="state"`` rolls each actor up to the country it is or speaks for
+        (:attr:`~stancekit.actors.Actor.state`: "Armenian Foreign Minister Ararat Mirzoyan"
+        and "Pashinian, Armenia's prime minister" are both ``Armenia``; one vote per
+        sentence still), keeps actors of no known country as they are, and leaves out a
+        state judged toward itself (Azerbaijan's president toward Azerbaijan).
         """
         floor = check_min_evidence(min_evidence, "summary")
+        if level not in SUMMARY_LEVELS:
+            raise ValueError(
+                f"The 'level' parameter of summary must be one of {list(SUMMARY_LEVELS)} "
+                f"(per actor, or actors rolled up to their country). Got {level!r} instead."
+            )
         attributed = _attributed_sentences(self.judgements)
         groups: dict[tuple[str | None, str], list[Judgement]] = defaultdict(list)
         for j in self.judgements:
-            groups[(None if j.holder is None else j.holder.name, j.target.name)].append(j)
+            holder = None if j.holder is None else j.holder.name
+            if level == "state" and j.holder is not None and j.holder.state:
+                holder = j.holder.state
+                if _is_target(holder, j.target):
+                    continue
+            groups[(holder, j.target.name)].append(j)
         rows = []
         for (holder, target), every in groups.items():
             js = (
@@ -435,6 +456,14 @@ def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.Data
     return pd.DataFrame.from_records(
         records, columns=list(records[0]) if records else default_columns
     )
+
+
+def _is_target(state: str, target: Target) -> bool:
+    """Whether the country ``state`` is ``target`` (by its names or their country)."""
+    from stancekit.gazetteer import country_of
+
+    names = {n.casefold() for n in target.names}
+    return state.casefold() in names or country_of(target.name) == state
 
 
 def _attributed_sentences(judgements: Sequence[Judgement]) -> set[int]:

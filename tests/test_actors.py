@@ -131,6 +131,21 @@ def test_acronym_in_brackets_merges_with_the_full_name_and_wins_as_most_used() -
 
 
 @pytest.mark.slow
+def test_actors_know_the_country_they_are_or_speak_for() -> None:
+    a = analyse(
+        "Armenian Foreign Minister Ararat Mirzoyan criticised the CSTO. "
+        "The Azerbaijani Foreign Ministry condemned the statement. "
+        "Azerbaijan rejected it. CSTO Secretary General Stanislav Zas disagreed."
+    )
+    assert actor(a, "Ararat Mirzoyan").state == "Armenia"  # from the title's demonym
+    assert actor(a, "Azerbaijani Foreign Ministry").state == "Azerbaijan"
+    assert actor(a, "Azerbaijan").state == "Azerbaijan"
+    assert actor(a, "CSTO").state is None
+    assert actor(a, "Stanislav Zas").state is None  # speaks for the CSTO, not a country
+    assert actor(seed(), "Armen Khachatrian").state == "Armenia"  # "Armenian lawmaker"
+
+
+@pytest.mark.slow
 def test_demonyms_link_to_their_country() -> None:
     az = actor(seed(), "Azerbaijan")
     assert ("Azerbaijani", "NORP") in [(m.text, m.kind) for m in az.mentions]  # the state

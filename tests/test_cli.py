@@ -76,6 +76,18 @@ def test_csv_summary_has_one_header(
     assert sum(line.startswith("document_id,") for line in lines) == 1
 
 
+def test_state_level_summary_rolls_the_seeds_lawmaker_up_to_armenia(
+    corpus: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["analyze", str(corpus / "a.txt"), "--model", str(tiny_model_dir), "--quiet"]
+    main([*args, "--format", "csv", "--summary", "--level", "state"])
+    holders = {line.split(",")[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "Armenia" in holders and "Armen Khachatrian" not in holders  # "Armenian lawmaker"
+    main([*args, "--format", "csv", "--summary"])
+    holders = {line.split(",")[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "Armen Khachatrian" in holders and "Armenia" not in holders
+
+
 def test_stdin_and_user_targets(
     tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

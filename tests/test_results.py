@@ -215,3 +215,37 @@ def test_batch_summary_counts_results_skips_flags_and_unmentioned_targets() -> N
         "3 documents: 2 analysed, 1 skipped (TypeError 1); flagged: html 1, non_english 1; "
         "never mentioned: Azerbaijan"
     )
+
+
+def test_state_level_rolls_officials_up_to_their_country_and_drops_self_stance() -> None:
+    text = "Mirzoyan and Pashinian criticised the CSTO. Aliyev praised Azerbaijan."
+    cut = text.index(" Aliyev")
+    s0, s1 = Sentence(0, cut, 0, text[:cut]), Sentence(cut + 1, len(text), 1, text[cut + 1 :])
+    doc = Document(id="s", text=text, sentences=(s0, s1))
+    mirzoyan = Actor("Ararat Mirzoyan", "PERSON", state="Armenia")
+    pashinian = Actor("Nikol Pashinian", "PERSON", state="Armenia")
+    aliyev = Actor("Ilham Aliyev", "PERSON", state="Azerbaijan")
+    zas = Actor("Stanislav Zas", "PERSON")
+    az = Target("Azerbaijan")
+
+    def j(sent: Sentence, holder: Actor, target: Target, fav: float, ag: float) -> Judgement:
+        st = {"favor": fav, "against": ag, "none": round(1 - fav - ag, 6)}
+        se = {"positive": 0.1, "neutral": 0.8, "negative": 0.1}
+        return Judgement("s", sent, holder, target, "none", st, "neutral", se)
+
+    js = (
+        j(s0, mirzoyan, CSTO, 0.1, 0.8),
+        j(s0, pashinian, CSTO, 0.1, 0.6),
+        j(s0, zas, CSTO, 0.1, 0.1),
+        j(s1, aliyev, az, 0.9, 0.05),
+    )
+    result = DocumentResult(doc, (CSTO, az), (mirzoyan, pashinian, aliyev, zas), js)
+    actors = {(r.holder, r.target) for r in result.summary().rows}
+    assert ("Ilham Aliyev", "Azerbaijan") in actors  # an official toward his own state
+    rows = {(r.holder, r.target): r for r in result.summary(level="state").rows}
+    assert set(rows) == {("Armenia", "CSTO"), ("Stanislav Zas", "CSTO")}
+    armenia = rows[("Armenia", "CSTO")]
+    assert armenia.n_sentences == 1  # one vote per sentence: the two officials averaged
+    assert armenia.against_evidence == pytest.approx(0.7)
+    with pytest.raises(ValueError, match=r"'level' parameter of summary .* Got 'country'"):
+        result.summary(level="country")

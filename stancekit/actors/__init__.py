@@ -47,12 +47,18 @@ class Actor:
         aliases: the other names seen ("Pashinian", "Prime Minister Nikol Pashinian").
         mentions: every mention in text order: names, pronouns (``PRON``), role nouns
             (``ROLE``), demonyms (``NORP`` when they mean the state, else ``DEMONYM``).
+        state: the country the actor is or speaks for, by its gazetteer name, when the
+            document says so: a country itself, a person's nationality from a title or
+            apposition ("Armenian Foreign Minister Ararat Mirzoyan" -> ``"Armenia"``), an
+            organisation's country word ("Azerbaijani Foreign Ministry"); None when unknown
+            or ambiguous. ``DocumentResult.summary(level="state")`` rolls actors up by it.
     """
 
     name: str
     kind: str
     aliases: tuple[str, ...] = ()
     mentions: tuple[Mention, ...] = ()
+    state: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The actor as a plain dict."""
@@ -61,6 +67,7 @@ class Actor:
             "kind": self.kind,
             "aliases": list(self.aliases),
             "mentions": [m.to_dict() for m in self.mentions],
+            "state": self.state,
         }
 
 

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from stancekit.actors import Actor, ActorAnalysis, Attribution
@@ -19,9 +20,10 @@ from stancekit.actors.coref import link_pronouns
 from stancekit.actors.mentions import find_names
 from stancekit.actors.roles import link_appositions, link_role_nouns
 from stancekit.actors.speech import find_holders, link_first_person
+from stancekit.gazetteer import country_of, demonym_country, is_country
 from stancekit.segment import Parsed
 
-__all__ = ["analyse", "canonical_name"]
+__all__ = ["actor_state", "analyse", "canonical_name"]
 
 _NAME_KINDS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 
@@ -51,6 +53,20 @@ def canonical_name(ent: Entity) -> str:
     return max(counts, key=lambda n: (counts[n], len(n)))
 
 
+def actor_state(ent: Entity) -> str | None:
+    """The one country ``ent`` is or speaks for (see :attr:`Actor.state`), or None."""
+    if ent.country:
+        return ent.country
+    found = set(ent.nationality)
+    if ent.kind == "ORG":
+        for name in ent.names:
+            for word in re.findall(r"[A-Z][\w-]*", name):
+                country = demonym_country(word) or (country_of(word) if is_country(word) else None)
+                if country:
+                    found.add(country)
+    return found.pop() if len(found) == 1 else None
+
+
 def _actor(ent: Entity) -> Actor:
     name = canonical_name(ent)
     mentions = tuple(sorted(ent.mentions.values(), key=lambda m: (m.start, m.end)))
@@ -60,7 +76,9 @@ def _actor(ent: Entity) -> Actor:
         + ent.titled
     )
     aliases = tuple(a for a in seen if a != name and not a.endswith(("’s", "'s")))
-    return Actor(name=name, kind=ent.kind, aliases=aliases, mentions=mentions)
+    return Actor(
+        name=name, kind=ent.kind, aliases=aliases, mentions=mentions, state=actor_state(ent)
+    )
 
 
 def analyse(parsed: Parsed) -> ActorAnalysis:
