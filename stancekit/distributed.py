@@ -106,6 +106,7 @@ def judgement_schema(
         ("sentence", text),
         ("holder", text),
         ("holder_kind", text),
+        ("holder_state", text),
         ("attribution", text),
         ("target", text),
         ("stance", text),

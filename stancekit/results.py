@@ -38,6 +38,7 @@ from stancekit.summarize import (
     AUTHOR,
     SENTIMENT_LABELS,
     STANCE_LABELS,
+    SUMMARY_LEVELS,
     SUMMARY_MIN_EVIDENCE,
     check_min_evidence,
     evidence_label,
@@ -65,8 +66,6 @@ __all__ = [
 
 #: Decimals kept for probabilities in records and JSON output (see the module docstring).
 PROB_DECIMALS = 4
-#: ``DocumentResult.summary(level=...)``: per actor, or actors rolled up to their country.
-SUMMARY_LEVELS = ("actor", "state")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -138,6 +137,7 @@ class Judgement:
             "sentence": self.sentence.text,
             "holder": None if self.holder is None else self.holder.name,
             "holder_kind": None if self.holder is None else self.holder.kind,
+            "holder_state": None if self.holder is None else self.holder.state,
             "attribution": self.attribution,
             "target": self.target.name,
             "stance": self.stance,
@@ -435,7 +435,7 @@ _LABEL_COLUMNS = [
 ]
 _JUDGEMENT_COLUMNS = [
     *("document_id", "sentence_index", "sentence_start", "sentence_end", "sentence"),
-    *("holder", "holder_kind", "attribution", "target"),
+    *("holder", "holder_kind", "holder_state", "attribution", "target"),
     *_LABEL_COLUMNS,
     *("holder_start", "holder_end", "holder_text", "target_start", "target_end"),
     *("target_text", "flags"),

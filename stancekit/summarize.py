@@ -48,6 +48,7 @@ __all__ = [
     "AUTHOR",
     "SENTIMENT_LABELS",
     "STANCE_LABELS",
+    "SUMMARY_LEVELS",
     "SUMMARY_MIN_EVIDENCE",
     "check_min_evidence",
     "evidence_label",
@@ -58,6 +59,8 @@ __all__ = [
 AUTHOR = "(author)"
 #: Expected sentences of a stance an article needs before its summary shows that stance.
 SUMMARY_MIN_EVIDENCE = 0.75
+#: ``summary(level=...)``: per actor, or actors rolled up to the country they speak for.
+SUMMARY_LEVELS = ("actor", "state")
 #: ``(first, second, neither)``: the labels :func:`evidence_label` chooses among.
 STANCE_LABELS = ("favor", "against", "none")
 SENTIMENT_LABELS = ("positive", "negative", "neutral")

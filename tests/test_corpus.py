@@ -328,6 +328,52 @@ def test_a_one_document_corpus_has_the_documents_summary_cells() -> None:
     assert zas_row["documents_favor"] == 1 and zas_row["documents_against"] == 0
 
 
+def test_state_level_corpus_cells_equal_the_documents_state_summary() -> None:
+    text = "Mirzoyan and Pashinian criticised the CSTO. Aliyev praised Azerbaijan and the CSTO."
+    cut = text.index(" Aliyev")
+    sents = (Sentence(0, cut, 0, text[:cut]), Sentence(cut + 1, len(text), 1, text[cut + 1 :]))
+    doc = Document(id="s", text=text, sentences=sents)
+    mirzoyan = Actor("Ararat Mirzoyan", "PERSON", state="Armenia")
+    pashinian = Actor("Nikol Pashinian", "PERSON", state="Armenia")
+    aliyev = Actor("Ilham Aliyev", "PERSON", state="Azerbaijan")
+    csto, az = Target("CSTO"), Target("Azerbaijan")
+
+    def j(i: int, holder: Actor, target: Target, pf: float, pa: float) -> Judgement:
+        probs = {"favor": pf, "against": pa, "none": round(1 - pf - pa, 4)}
+        se = {"positive": 0.1, "neutral": 0.8, "negative": 0.1}
+        return Judgement(
+            "s", sents[i], holder, target, "none", probs, "neutral", se, attribution="agent"
+        )
+
+    js = (
+        j(0, mirzoyan, csto, 0.1, 0.8),
+        j(0, pashinian, csto, 0.1, 0.6),
+        j(1, aliyev, az, 0.9, 0.05),
+        j(1, aliyev, csto, 0.8, 0.1),
+    )
+    result = DocumentResult(doc, (csto, az), (mirzoyan, pashinian, aliyev), js)
+    summary = {(r.holder, r.target): r for r in result.summary(level="state").rows}
+    table = Corpus.from_results([result]).actor_target(n_bootstrap=0, level="state")
+    assert (
+        set(zip(table["holder"], table["target"], strict=True))
+        == set(summary)
+        == {
+            ("Armenia", "CSTO"),
+            ("Azerbaijan", "CSTO"),
+        }
+    )
+    for r in table.to_dict("records"):
+        s = summary[(r["holder"], r["target"])]
+        assert (r["stance"], r["n_sentences"]) == (s.stance, s.n_sentences)
+        assert r["against_evidence"] == pytest.approx(s.against_evidence)
+    actors = Corpus.from_results([result]).actor_target(n_bootstrap=0)
+    assert ("Ilham Aliyev", "Azerbaijan") in set(
+        zip(actors["holder"], actors["target"], strict=True)
+    )
+    with pytest.raises(ValueError, match=r"'level' parameter must be one of .* Got 'nation'"):
+        Corpus.from_results([result]).actor_target(n_bootstrap=0, level="nation")
+
+
 def test_bootstrap_intervals_contain_their_estimates(corpus: Corpus) -> None:
     table = corpus.actor_target(n_bootstrap=300, seed=1)
     for r in table.to_dict("records"):

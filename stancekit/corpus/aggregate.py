@@ -17,6 +17,9 @@ means, shares, evidence and bootstrap intervals are over *sentences*:
 - ``n_attributed``: sentences attributed to an actor (speaker or agent), left out of the
   text's own row;
 - ``net``: ``p_favor - p_against`` (from -1, all against, to +1, all favor);
+- with ``level="state"`` holders are rolled up to ``holder_state`` first (the country an
+  actor is or speaks for; actors of no known country stay as they are) and a state judged
+  toward itself is left out, as in ``DocumentResult.summary(level="state")``;
 - ``favor_ci_low`` ... ``net_ci_high``: 95% percentile bootstrap intervals of the means,
   resampling sentences (:func:`stancekit.evaluation.metrics.bootstrap_ci`); each contains
   its estimate. With ``n_bootstrap=0`` they are NaN.
@@ -46,6 +49,7 @@ from stancekit.summarize import (
     AUTHOR,
     SENTIMENT_LABELS,
     STANCE_LABELS,
+    SUMMARY_LEVELS,
     SUMMARY_MIN_EVIDENCE,
     check_min_evidence,
     evidence_label,
@@ -62,6 +66,7 @@ __all__ = [
     "narrator_rows",
     "over_time",
     "sentence_rows",
+    "state_rows",
 ]
 
 STANCE_COLUMNS = ("p_favor", "p_against", "p_none")
@@ -90,6 +95,35 @@ def sentence_rows(rows: pd.DataFrame) -> pd.DataFrame:
     agg.update(dict.fromkeys(others, "first"))
     out = rows.groupby(_KEYS, sort=False, dropna=False).agg(agg).reset_index()
     return out[list(rows.columns)]
+
+
+def state_rows(rows: pd.DataFrame, level: str = "state") -> pd.DataFrame:
+    """``rows`` at ``level``: ``"actor"`` as they are; ``"state"`` with each holder that has
+    a ``holder_state`` replaced by it, less the rows of a state toward itself."""
+    from stancekit.gazetteer import country_of
+
+    if level not in SUMMARY_LEVELS:
+        raise ValueError(
+            f"The 'level' parameter must be one of {list(SUMMARY_LEVELS)} (per actor, or "
+            f"actors rolled up to their country). Got {level!r} instead."
+        )
+    if level == "actor" or rows.empty:
+        return rows
+    if "holder_state" not in rows.columns:
+        raise ValueError(
+            "level='state' needs the holder_state column, which results written by "
+            "stancekit before 1.0 lack: analyse the articles again"
+        )
+    state = rows["holder_state"].where(rows["holder_state"].notna(), None)
+    targets = {t: (str(t).casefold(), country_of(str(t))) for t in rows["target"].unique()}
+    own = [
+        isinstance(s, str) and (s.casefold() == targets[t][0] or s == targets[t][1])
+        for s, t in zip(state, rows["target"], strict=True)
+    ]
+    out = rows.assign(
+        holder=[s if isinstance(s, str) else h for s, h in zip(state, rows["holder"], strict=True)]
+    )
+    return out[~pd.Series(own, index=rows.index)]
 
 
 def narrator_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -176,8 +210,9 @@ def _summarise(
     seed: int,
     min_sentences: int,
     min_evidence: float,
+    level: str = "actor",
 ) -> pd.DataFrame:
-    rows, left_out = narrator_rows(sentence_rows(rows))
+    rows, left_out = narrator_rows(sentence_rows(state_rows(rows, level)))
     n_attributed = left_out.groupby(keys, sort=False, dropna=False).size() if keys else None
     records = []
     if not rows.empty:
@@ -198,13 +233,14 @@ def actor_target(
     seed: int = 0,
     min_sentences: int = 1,
     min_evidence: float = SUMMARY_MIN_EVIDENCE,
+    level: str = "actor",
 ) -> pd.DataFrame:
     """Holder x target table (see the module docstring for the columns), most sentences
     first. ``min_sentences`` drops pairs seen in fewer sentences; ``min_evidence`` is the
-    summary rule's threshold."""
+    summary rule's threshold; ``level="state"`` rolls actors up to their country."""
     _check_bootstrap("actor_target", n_bootstrap)
     floor = check_min_evidence(min_evidence, "actor_target")
-    table = _summarise(rows, ["holder", "target"], n_bootstrap, seed, min_sentences, floor)
+    table = _summarise(rows, ["holder", "target"], n_bootstrap, seed, min_sentences, floor, level)
     return table.sort_values(
         ["n_sentences", "holder", "target"], ascending=[False, True, True], ignore_index=True
     )
@@ -227,6 +263,7 @@ def over_time(
     n_bootstrap: int = 1000,
     seed: int = 0,
     min_evidence: float = SUMMARY_MIN_EVIDENCE,
+    level: str = "actor",
 ) -> pd.DataFrame:
     """Holder x target per period: ``period`` is the first day of the day, week (Monday)
     or month (``freq`` ``"D"``, ``"W"``, ``"M"``). Rows without a date are left out;
@@ -241,7 +278,7 @@ def over_time(
     rows = _filter(rows, actor, target)
     rows = rows[rows["date"].notna()].copy()
     rows["period"] = rows["date"].dt.to_period(FREQUENCIES[freq]).dt.start_time
-    return _summarise(rows, ["period", "holder", "target"], n_bootstrap, seed, 1, floor)
+    return _summarise(rows, ["period", "holder", "target"], n_bootstrap, seed, 1, floor, level)
 
 
 def by_outlet(
@@ -253,6 +290,7 @@ def by_outlet(
     n_bootstrap: int = 1000,
     seed: int = 0,
     min_evidence: float = SUMMARY_MIN_EVIDENCE,
+    level: str = "actor",
 ) -> pd.DataFrame:
     """Outlet x holder x target; documents without the ``field`` value count as
     ``(unknown)``. The holder ``(author)`` is the outlet's own voice."""
@@ -266,7 +304,7 @@ def by_outlet(
     floor = check_min_evidence(min_evidence, "by_outlet")
     rows = _filter(rows, actor, target).copy()
     rows[field] = rows[field].astype("object").where(rows[field].notna(), "(unknown)")
-    return _summarise(rows, [field, "holder", "target"], n_bootstrap, seed, 1, floor)
+    return _summarise(rows, [field, "holder", "target"], n_bootstrap, seed, 1, floor, level)
 
 
 def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:

@@ -349,17 +349,20 @@ class Corpus:
         seed: int = 0,
         min_sentences: int = 1,
         min_evidence: float = SUMMARY_MIN_EVIDENCE,
+        level: str = "actor",
     ) -> pd.DataFrame:
         """Actor x target: sentences, mean probabilities, shares, evidence, the label of the
         summary rule (:mod:`stancekit.summarize`, the same as
         :meth:`DocumentResult.summary`), 95% bootstrap intervals of mean p(favor),
-        p(against) and net (see :mod:`~.aggregate`)."""
+        p(against) and net (see :mod:`~.aggregate`); ``level="state"`` rolls actors up to the
+        country they are or speak for."""
         return aggregate.actor_target(
             self._view,
             n_bootstrap=n_bootstrap,
             seed=seed,
             min_sentences=min_sentences,
             min_evidence=min_evidence,
+            level=level,
         )
 
     def over_time(
@@ -371,6 +374,7 @@ class Corpus:
         n_bootstrap: int = 1000,
         seed: int = 0,
         min_evidence: float = SUMMARY_MIN_EVIDENCE,
+        level: str = "actor",
     ) -> pd.DataFrame:
         """Actor x target per day / week / month (``freq`` ``"D"``, ``"W"``, ``"M"``);
         ``actor`` is a canonical name or any of its surface forms."""
@@ -382,6 +386,7 @@ class Corpus:
             n_bootstrap=n_bootstrap,
             seed=seed,
             min_evidence=min_evidence,
+            level=level,
         )
 
     def by_outlet(
@@ -393,6 +398,7 @@ class Corpus:
         n_bootstrap: int = 1000,
         seed: int = 0,
         min_evidence: float = SUMMARY_MIN_EVIDENCE,
+        level: str = "actor",
     ) -> pd.DataFrame:
         """Outlet x actor x target, from the ``field`` metadata (default ``outlet``)."""
         return aggregate.by_outlet(
@@ -403,6 +409,7 @@ class Corpus:
             n_bootstrap=n_bootstrap,
             seed=seed,
             min_evidence=min_evidence,
+            level=level,
         )
 
     def evidence(self, *, top: int = 3) -> pd.DataFrame:

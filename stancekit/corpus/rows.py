@@ -50,7 +50,8 @@ __all__ = [
 DATE_FIELDS = ("date", "published", "published_at", "datetime", "timestamp")
 JUDGEMENT_COLUMNS = [
     *("document_id", "sentence_index", "sentence_start", "sentence_end", "sentence"),
-    *("holder", "holder_kind", "attribution", "target", "stance", "p_favor", "p_against"),
+    *("holder", "holder_kind", "holder_state", "attribution", "target", "stance", "p_favor"),
+    "p_against",
     *("p_none", "sentiment", "p_positive", "p_neutral", "p_negative", "holder_start"),
     *("holder_end", "holder_text", "target_start", "target_end", "target_text", "flags"),
 ]
