@@ -43,6 +43,7 @@ from stancekit.summarize import (
     check_min_evidence,
     evidence_label,
     is_attributed,
+    is_own_state,
 )
 from stancekit.targets import Target
 
@@ -283,7 +284,7 @@ class DocumentResult:
             holder = None if j.holder is None else j.holder.name
             if level == "state" and j.holder is not None and j.holder.state:
                 holder = j.holder.state
-                if _is_target(holder, j.target):
+                if is_own_state(holder, j.target.names):
                     continue
             groups[(holder, j.target.name)].append(j)
         rows = []
@@ -456,14 +457,6 @@ def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.Data
     return pd.DataFrame.from_records(
         records, columns=list(records[0]) if records else default_columns
     )
-
-
-def _is_target(state: str, target: Target) -> bool:
-    """Whether the country ``state`` is ``target`` (by its names or their country)."""
-    from stancekit.gazetteer import country_of
-
-    names = {n.casefold() for n in target.names}
-    return state.casefold() in names or country_of(target.name) == state
 
 
 def _attributed_sentences(judgements: Sequence[Judgement]) -> set[int]:

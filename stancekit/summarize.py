@@ -53,6 +53,7 @@ __all__ = [
     "check_min_evidence",
     "evidence_label",
     "is_attributed",
+    "is_own_state",
 ]
 
 #: How the text's own voice is shown where a holder name is needed.
@@ -90,6 +91,17 @@ def evidence_label(
     if max(first, second) < min_evidence:
         return labels[2]
     return labels[0] if first >= second else labels[1]
+
+
+def is_own_state(state: str, target_names: Iterable[str]) -> bool:
+    """Whether the country ``state`` is the target named ``target_names`` (a name, an
+    alias, or the country a name points to): a state is not judged toward itself."""
+    from stancekit.gazetteer import country_of
+
+    names = list(target_names)
+    return state.casefold() in {n.casefold() for n in names} or any(
+        country_of(n) == state for n in names
+    )
 
 
 def is_attributed(attributions: Iterable[object]) -> bool:

@@ -10,6 +10,7 @@ from stancekit.summarize import (
     check_min_evidence,
     evidence_label,
     is_attributed,
+    is_own_state,
 )
 
 
@@ -36,3 +37,10 @@ def test_a_sentence_with_a_speaker_or_agent_is_an_actors() -> None:
     assert is_attributed(["author", "agent"])
     assert not is_attributed(["author"])
     assert not is_attributed([])
+
+
+def test_a_state_is_its_own_target_by_name_alias_or_country() -> None:
+    assert is_own_state("Azerbaijan", ["Azerbaijan"])
+    assert is_own_state("Azerbaijan", ["Azerbaijan Republic", "Baku"])  # a name's country
+    assert is_own_state("Armenia", ["armenia"])
+    assert not is_own_state("Armenia", ["CSTO", "Collective Security Treaty Organization"])

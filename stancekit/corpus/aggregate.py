@@ -54,6 +54,7 @@ from stancekit.summarize import (
     check_min_evidence,
     evidence_label,
     is_attributed,
+    is_own_state,
 )
 
 __all__ = [
@@ -100,8 +101,6 @@ def sentence_rows(rows: pd.DataFrame) -> pd.DataFrame:
 def state_rows(rows: pd.DataFrame, level: str = "state") -> pd.DataFrame:
     """``rows`` at ``level``: ``"actor"`` as they are; ``"state"`` with each holder that has
     a ``holder_state`` replaced by it, less the rows of a state toward itself."""
-    from stancekit.gazetteer import country_of
-
     if level not in SUMMARY_LEVELS:
         raise ValueError(
             f"The 'level' parameter must be one of {list(SUMMARY_LEVELS)} (per actor, or "
@@ -115,9 +114,8 @@ def state_rows(rows: pd.DataFrame, level: str = "state") -> pd.DataFrame:
             "stancekit before 1.0 lack: analyse the articles again"
         )
     state = rows["holder_state"].where(rows["holder_state"].notna(), None)
-    targets = {t: (str(t).casefold(), country_of(str(t))) for t in rows["target"].unique()}
     own = [
-        isinstance(s, str) and (s.casefold() == targets[t][0] or s == targets[t][1])
+        isinstance(s, str) and is_own_state(s, [str(t)])
         for s, t in zip(state, rows["target"], strict=True)
     ]
     out = rows.assign(
