@@ -326,6 +326,9 @@ def test_a_one_document_corpus_has_the_documents_summary_cells() -> None:
     assert summary[AUTHOR].n_attributed == 2
     zas_row = row(table, holder="Stanislav Zas", target="CSTO")
     assert zas_row["documents_favor"] == 1 and zas_row["documents_against"] == 0
+    evidence = Corpus.from_results([result]).evidence(top=5)
+    author_sentences = evidence.loc[evidence["holder"] == AUTHOR, "sentence_index"]
+    assert sorted(author_sentences) == [2, 3]  # the narrator's own sentences only
 
 
 def test_state_level_corpus_cells_equal_the_documents_state_summary() -> None:

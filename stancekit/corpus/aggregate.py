@@ -308,6 +308,7 @@ def by_outlet(
 def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     """The ``top`` sentences of each holder x target with the most favor/against evidence
     (ranked by ``strength``; a pair whose sentences all read ``none`` still shows its best).
+    The text's own voice shows only the sentences the summary rule counts for it.
 
     Columns: ``holder``, ``target``, ``rank`` (1 = strongest), ``stance`` (the sentence's
     label), ``strength`` (the larger of p_favor and p_against: sentences are ranked by it),
@@ -320,7 +321,7 @@ def evidence(rows: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
         *("holder", "target", "rank", "stance", "strength", "p_favor", "p_against"),
         *("document_id", "sentence_index", "sentence_start", "sentence_end", "sentence"),
     ]
-    rows = sentence_rows(rows)
+    rows = narrator_rows(sentence_rows(rows))[0]  # the text's own voice: its own sentences
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows = rows.assign(
