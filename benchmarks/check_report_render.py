@@ -54,9 +54,12 @@ TITLE = "stancekit corpus report"
 SECTIONS = ("Actor × target", "Evidence", "Actor merges")
 PROBE = "stancekit-console-probe"
 _CONSOLE = re.compile(r":CONSOLE[:(]?\d*\)?\] (.*)$")
+#: An evidence line: "<stance> <p> — <sentence as printed> (<doc>, sentence i, chars a–b)".
+#: The report wraps a sentence in “…” unless it opens with a quotation mark of its own.
 _QUOTE = re.compile(
-    r"“(?P<text>.*)” \((?P<doc>.+), sentence (?P<i>\d+), chars (?P<a>\d+)–(?P<b>\d+)\)$"
+    r" — (?P<text>.+) \((?P<doc>.+), sentence (?P<i>\d+), chars (?P<a>\d+)–(?P<b>\d+)\)$"
 )
+_OPENING_QUOTES = ('"', "“", "‘", "'", "«", "„")
 
 
 class _Page(HTMLParser):
@@ -226,6 +229,8 @@ def check_report(
             continue
         checked += 1
         cited = " ".join(text[int(m["a"]) : int(m["b"])].split())
+        if not cited.startswith(_OPENING_QUOTES):
+            cited = f"“{cited}”"
         if cited != m["text"]:
             problems.append(
                 f"evidence: {m['doc']} chars {m['a']}–{m['b']} are {cited[:60]!r}, "
