@@ -62,6 +62,18 @@ _QUOTE = re.compile(
 _OPENING_QUOTES = ('"', "“", "‘", "'", "«", "„")
 
 
+def evidence_problem(printed: str, text: str, start: int, end: int) -> str | None:
+    """None when ``printed`` (a quote as the report shows it) is ``text[start:end]`` as the
+    report prints a sentence (in “…” unless it opens with its own quotation mark, white
+    space collapsed); else what differs."""
+    cited = " ".join(text[start:end].split())
+    if not cited.startswith(_OPENING_QUOTES):
+        cited = f"“{cited}”"
+    if cited == printed:
+        return None
+    return f"chars {start}–{end} are {cited[:60]!r}, the quote is {printed[:60]!r}"
+
+
 class _Page(HTMLParser):
     """Headings, images and evidence quotes of the report's DOM."""
 
@@ -228,14 +240,9 @@ def check_report(
         if text is None:
             continue
         checked += 1
-        cited = " ".join(text[int(m["a"]) : int(m["b"])].split())
-        if not cited.startswith(_OPENING_QUOTES):
-            cited = f"“{cited}”"
-        if cited != m["text"]:
-            problems.append(
-                f"evidence: {m['doc']} chars {m['a']}–{m['b']} are {cited[:60]!r}, "
-                f"the quote is {m['text'][:60]!r}"
-            )
+        problem = evidence_problem(m["text"], text, int(m["a"]), int(m["b"]))
+        if problem:
+            problems.append(f"evidence: {m['doc']} {problem}")
     found["evidence_checked_against_article"] = checked
     if articles and not checked:
         problems.append(f"evidence: no quote comes from {[a.name for a in articles]}")

@@ -163,6 +163,10 @@ def _print_table(
         console.print(summ)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _fmt_evidence(label: str, first: float, second: float) -> str:
     """A summary label with its evidence: the expected number of sentences that express
     the winning stance (or, for none/neutral, the larger of the two)."""
@@ -216,7 +220,11 @@ def _output_format(args: argparse.Namespace) -> str:
     if args.resume and not (args.output and fmt == "jsonl"):
         raise ValueError(
             "--resume needs --output FILE.jsonl (a JSON Lines file it can continue); "
-            f"got --output {args.output!r} with format {fmt!r}"
+            + (
+                f"got --output {args.output!r} with format {fmt!r}"
+                if args.output
+                else "no --output was given"
+            )
         )
     return fmt
 
@@ -298,7 +306,8 @@ def _analyze_resumable(
             torn = f"; dropped {journal.dropped_bytes} bytes of an unfinished document"
             print(
                 f"stancekit: resuming from {journal.resumed_from}: {journal.n_complete} "
-                f"documents complete{torn if journal.dropped_bytes else ''}",
+                f"{_plural(journal.n_complete, 'document')} complete"
+                f"{torn if journal.dropped_bytes else ''}",
                 file=sys.stderr,
             )
 
@@ -319,7 +328,10 @@ def _analyze_resumable(
                 _failed(failures, res)
         journal.finish()
     if n_kept:
-        print(f"stancekit: {n_kept} documents were complete; not analysed again", file=sys.stderr)
+        print(
+            f"stancekit: {_plural(n_kept, 'document')} already complete; not analysed again",
+            file=sys.stderr,
+        )
     return n + n_kept + sum(isinstance(f, str) for f in failures[n_failed:])
 
 

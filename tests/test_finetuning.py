@@ -147,6 +147,7 @@ def test_finetune_saves_a_folder_that_predicts_like_the_trained_model(
     assert set(result.to_dataframe()["metric"]) >= {"macro_f1", "accuracy"}
     card = (out / "README.md").read_text()
     assert "Base model" in card and "paired bootstrap" in card
+    assert f'StanceAnalyzer(model="{out}")' in card  # as ruff formats Python in Markdown
     after = StanceAnalyzer(model=out, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
     got = [dict(j.stance_probs) for j in after.judgements]
     assert len(got) == len(before["stance"]) > 0

@@ -171,7 +171,7 @@ def finetune_card(
         "```python",
         "from stancekit import StanceAnalyzer",
         "",
-        f"analyzer = StanceAnalyzer(model={path!r})",
+        f"analyzer = StanceAnalyzer(model={json.dumps(path)})",  # double quotes, as ruff formats
         "```",
         "",
     ]

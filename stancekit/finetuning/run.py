@@ -230,7 +230,7 @@ def finetune(
         if len(train_docs) < 2:
             raise FineTuneInputError(
                 f"train has {len(train_docs)} document(s); a dev set is split off by "
-                "document, so give at least 2 documents or pass dev="
+                "document, so give at least 2 documents or a dev set (dev=..., --dev FILE)"
             )
         train_docs, dev_docs = split_by_document(train_docs, args.dev_fraction, seed=args.seed)
         dev_source = (

@@ -475,12 +475,10 @@ def train_default(
     return finalize(config, data_dir, out_dir, limit=limit)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line (``python -m stancekit.training.recipe``, ``stancekit
-    train-default``); returns the exit status (2 for a malformed config)."""
-    p = argparse.ArgumentParser(
-        prog="python -m stancekit.training.recipe", description="Train stancekit's default model."
-    )
+def main(argv: Sequence[str] | None = None, *, prog: str = "stancekit train-default") -> int:
+    """The command line (``stancekit train-default``, ``python -m
+    stancekit.training.recipe``); returns the exit status (2 for a malformed config)."""
+    p = argparse.ArgumentParser(prog=prog, description="Train a stancekit model from a recipe.")
     p.add_argument("--data", default="../shared/data", help="labelled-spans data folder")
     p.add_argument("--out", help="model folder to write (default: models/<the recipe's name>)")
     p.add_argument("--config", default="configs/default-model.json", help="recipe JSON")
@@ -512,4 +510,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m stancekit.training.recipe"))
