@@ -66,3 +66,14 @@ def test_too_few_spans_is_an_error_naming_the_count_and_the_fix(tiny_model_dir: 
 def test_folds_below_two_are_refused(tiny_model_dir: Path) -> None:
     with pytest.raises(CalibrationError, match="folds=1"):
         recalibrate(docs(60), model=tiny_model_dir, folds=1)
+
+
+def test_one_document_gives_no_cross_fitted_ece_and_says_why(tiny_model_dir: Path) -> None:
+    # 30 spans in one document: the temperature is fitted, but no fold can be scored with a
+    # temperature from other documents (the ECE used to be the one at T = 1, unannounced)
+    spans = tuple(GoldSpan(0, 21, "Alice", "Boris", stance=list(VERBS)[i % 3]) for i in range(30))
+    one = [GoldDocument("only", "Alice praised Boris .", spans)]
+    with pytest.warns(UserWarning, match=r"1 document\(s\) with stance labels for folds=2"):
+        res = recalibrate(one, model=tiny_model_dir, min_spans=30)
+    assert np.isnan(res.ece_after_cv["stance"])
+    assert res.temperature_after["stance"] > 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -159,18 +160,33 @@ def recalibrate(
             continue
         p, f = getattr(raw, head)[m], fold[m]
         cv = np.empty_like(p)
+        crossed = True
         for k in range(folds):
             test = f == k
             train = ~test
             if not test.any():
                 continue
-            t_k = fit_temperature(p[train], y[train]) if len(set(y[train].tolist())) > 1 else 1.0
-            cv[test] = _rescale(p[test], t_k)
+            if len(set(y[train].tolist())) < 2:
+                crossed = False  # nothing (or one class) to fit this fold's temperature on
+                break
+            cv[test] = _rescale(p[test], fit_temperature(p[train], y[train]))
         heads.append(head)
         n_spans[head] = len(y)
         after[head] = round(fit_temperature(p, y), 4)
         ece_before[head] = round(calibration_summary(_rescale(p, before[head]), y, n_bins)[1], 4)
-        ece_cv[head] = round(calibration_summary(cv, y, n_bins)[1], 4)
+        if crossed:
+            ece_cv[head] = round(calibration_summary(cv, y, n_bins)[1], 4)
+        else:
+            ece_cv[head] = float("nan")
+            n_docs = len({e.doc_id for e, keep in zip(exs, m, strict=True) if keep})
+            warnings.warn(
+                f"recalibrate: the cross-fitted ECE of the {head} head is not available "
+                f"(NaN): {n_docs} document(s) with {head} labels for folds={folds}, so a "
+                "fold has no other documents of two classes to fit its temperature on; "
+                "give more documents or fewer folds (the temperature itself is still "
+                "fitted on all spans)",
+                stacklevel=2,
+            )
     if not heads:
         raise CalibrationError(
             f"spans: no head has {min_spans} labelled spans of two or more classes "
