@@ -1,0 +1,266 @@
+"""One pass per holder: a sentence read once for all its targets (packed levitated markers).
+
+Per-pair scoring reads a sentence once per (holder, target). Here a holder's sentence is
+read once for every target in it, as in PL-Marker (Ye et al. 2022, "Packed Levitated
+Marker for Entity and Relation Extraction"), after PURE (Zhong & Chen 2021):
+
+- the encoder reads ``[CLS] holder [SEP] sentence [SEP]`` with the holder mention wrapped
+  in ``<h> … </h>`` in the text (the holder is the instance's *subject*), then two
+  *levitated* marker tokens per target, an opening and a closing one, whose position ids
+  are those of the first and last tokens of the target's mention;
+- text tokens attend only to text tokens, so their states do not depend on which targets
+  are packed; each target's two markers attend to the text and to each other only;
+- the head reads ``[CLS]``, the holder's opening marker and the target's two markers.
+
+So scoring ``k`` targets costs one pass over ``n + 2k`` tokens instead of ``k`` passes over
+about ``n``, and packing changes no probability: a target scored with four others gets the
+logits it gets alone, up to float rounding (``tests/test_packed.py`` checks 1e-4).
+
+Long sentences keep working as in :class:`~stancekit.model.StanceModel`: the marked
+sentence is cut into overlapping windows (``max_length`` tokens, ``stride`` of overlap),
+which depend on the sentence and the holder only; a target is packed into each window that
+holds its mention, and its logits are averaged over the windows that also hold the holder
+mention (all of its windows when none does), the rule of per-pair scoring.
+
+Example:
+    >>> req = PackedRequest("Zas praised the CSTO and Armenia.", "Zas", (0, 3),
+    ...                     ((16, 20), (25, 32)))
+    >>> marked_sentence(req)
+    '<h> Zas </h> praised the CSTO and Armenia.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from stancekit.pairmodel import PairHead
+
+__all__ = [
+    "LEVITATED_MARKERS",
+    "LevitatedHead",
+    "PackedPairModel",
+    "PackedRequest",
+    "encode_packed",
+    "marked_sentence",
+    "score_packed",
+]
+
+#: The two tokens that stand for a target's mention (single tokens of the BERT vocabulary
+#: that pretraining never used).
+LEVITATED_MARKERS = ("[unused0]", "[unused1]")
+HOLDER_MARKERS = ("<h>", "</h>")
+AUTHOR = "the author"
+
+
+@dataclass(frozen=True)
+class PackedRequest:
+    """One holder in one sentence, with every target mention to judge there.
+
+    ``holder_span`` and ``target_spans`` are character offsets into ``sentence``;
+    ``holder`` None (and no span) is the text's own voice."""
+
+    sentence: str
+    holder: str | None
+    holder_span: tuple[int, int] | None
+    target_spans: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        for name, span in [("holder_span", self.holder_span)] + [
+            (f"target_spans[{i}]", s) for i, s in enumerate(self.target_spans)
+        ]:
+            if span is not None and not 0 <= span[0] < span[1] <= len(self.sentence):
+                raise ValueError(
+                    f"PackedRequest: {name}={span} is not a non-empty span of the sentence "
+                    f"of length {len(self.sentence)}"
+                )
+
+
+def _shift(req: PackedRequest) -> tuple[int, int]:
+    """Characters the holder markers add before and inside the holder mention."""
+    if req.holder_span is None:
+        return 0, 0
+    return len(HOLDER_MARKERS[0]) + 1, len(HOLDER_MARKERS[0]) + len(HOLDER_MARKERS[1]) + 2
+
+
+def marked_sentence(req: PackedRequest) -> str:
+    """The sentence with the holder mention wrapped in its markers."""
+    if req.holder_span is None:
+        return req.sentence
+    a, b = req.holder_span
+    s = req.sentence
+    return f"{s[:a]}{HOLDER_MARKERS[0]} {s[a:b]} {HOLDER_MARKERS[1]}{s[b:]}"
+
+
+def _marked_offset(req: PackedRequest, c: int) -> int:
+    """Where character ``c`` of the sentence is in :func:`marked_sentence`."""
+    if req.holder_span is None:
+        return c
+    inside, after = _shift(req)
+    a, b = req.holder_span
+    return c + (after if c >= b else inside if c >= a else 0)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One target in one window: instance row, marker columns, holder column."""
+
+    window: int
+    request: int
+    target: int
+    h_pos: int
+    holder_in: bool
+    t_open: int
+    t_close: int
+
+
+def encode_packed(
+    tokenizer: Any,
+    requests: Sequence[PackedRequest],
+    *,
+    max_length: int,
+    stride: int,
+    markers: tuple[str, str] = LEVITATED_MARKERS,
+) -> tuple[dict[str, torch.Tensor], list[_Slot], list[int]]:
+    """Tensors for the encoder (``input_ids``, ``token_type_ids``, ``position_ids`` and a
+    4-D additive ``attention_mask``), one row per window; the slots to pool; and each
+    row's length in tokens (text and markers, padding aside)."""
+    ids = tokenizer.convert_tokens_to_ids(list(markers))
+    if tokenizer.unk_token_id in ids:
+        raise ValueError(
+            f"markers={markers!r}: the tokenizer has no single token for "
+            f"{[m for m, i in zip(markers, ids, strict=True) if i == tokenizer.unk_token_id]}; "
+            "pass two tokens of its vocabulary"
+        )
+    enc = tokenizer(
+        [r.holder or AUTHOR for r in requests],
+        [marked_sentence(r) for r in requests],
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+    )
+    rows: list[tuple[list[int], list[int], list[int], int]] = []
+    slots: list[_Slot] = []
+    for w, r in enumerate(enc["overflow_to_sample_mapping"]):
+        req, e = requests[r], enc.encodings[w]
+        n = len(e.ids)
+        # the opening holder marker starts where the holder mention started
+        h_tok = None if req.holder_span is None else e.char_to_token(req.holder_span[0], 1)
+        tokens, types, pos = list(e.ids), list(e.type_ids), list(range(n))
+        for t, (a, b) in enumerate(req.target_spans):
+            first = e.char_to_token(_marked_offset(req, a), 1)
+            last = e.char_to_token(_marked_offset(req, b - 1), 1)
+            if first is None or last is None:
+                continue  # the mention is not (wholly) in this window
+            col = len(tokens)
+            tokens += ids
+            types += [1, 1]
+            pos += [first, last]
+            slots.append(_Slot(w, r, t, h_tok or 0, h_tok is not None, col, col + 1))
+        rows.append((tokens, types, pos, n))
+    width = max(len(t) for t, _, _, _ in rows)
+    batch = len(rows)
+    input_ids = torch.full((batch, width), tokenizer.pad_token_id, dtype=torch.long)
+    type_ids = torch.zeros((batch, width), dtype=torch.long)
+    position_ids = torch.zeros((batch, width), dtype=torch.long)
+    allowed = torch.zeros((batch, width, width), dtype=torch.bool)
+    for i, (tokens, types, pos, n) in enumerate(rows):
+        m = len(tokens)
+        input_ids[i, :m] = torch.tensor(tokens)
+        type_ids[i, :m] = torch.tensor(types)
+        position_ids[i, :m] = torch.tensor(pos)
+        allowed[i, :, :n] = True  # every row reads the text (padding rows too: no NaN)
+        for col in range(n, m, 2):  # a target's two markers also read each other
+            allowed[i, col : col + 2, col : col + 2] = True
+    mask = torch.zeros((batch, 1, width, width))
+    mask.masked_fill_(~allowed[:, None], torch.finfo(mask.dtype).min)
+    batch_tensors = {
+        "input_ids": input_ids,
+        "token_type_ids": type_ids,
+        "position_ids": position_ids,
+        "attention_mask": mask,
+    }
+    return batch_tensors, slots, [len(t) for t, _, _, _ in rows]
+
+
+class LevitatedHead(PairHead):
+    """:class:`~stancekit.pairmodel.PairHead` over ``[CLS; <h>; target open; target close]``."""
+
+    def __init__(self, hidden_size: int, num_labels: int, *, dropout: float = 0.1):
+        super().__init__(hidden_size, num_labels, pooling="markers", dropout=dropout)
+        self.dense = nn.Linear(4 * hidden_size, hidden_size)
+
+    def pool_slots(self, hidden: torch.Tensor, slots: Sequence[_Slot]) -> torch.Tensor:
+        """The pooled vector of each slot, ``(n_slots, 4 * hidden)``."""
+        w = torch.tensor([s.window for s in slots], dtype=torch.long)
+        cols = [[0, s.h_pos, s.t_open, s.t_close] for s in slots]
+        picked = hidden[w[:, None], torch.tensor(cols, dtype=torch.long)]
+        return picked.reshape(len(slots), -1)
+
+    def forward_slots(self, hidden: torch.Tensor, slots: Sequence[_Slot]) -> torch.Tensor:
+        x = self.dropout(self.pool_slots(hidden, slots))
+        x = self.dropout(torch.tanh(self.dense(x)))
+        logits: torch.Tensor = self.out_proj(x)
+        return logits
+
+
+class PackedPairModel(nn.Module):
+    """An encoder (``AutoModel``) and a :class:`LevitatedHead`: one pass per window of a
+    holder's sentence gives the logits of every target in it."""
+
+    def __init__(self, encoder: Any, num_labels: int, *, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(encoder.config.hidden_size)
+        self.head = LevitatedHead(hidden, num_labels, dropout=dropout)
+
+    def forward(self, batch: dict[str, torch.Tensor], slots: Sequence[_Slot]) -> torch.Tensor:
+        """Logits ``(n_slots, num_labels)``, one row per slot of :func:`encode_packed`."""
+        hidden = self.encoder(**batch).last_hidden_state
+        return self.head.forward_slots(hidden, slots)
+
+
+def score_packed(
+    model: PackedPairModel,
+    tokenizer: Any,
+    requests: Sequence[PackedRequest],
+    *,
+    max_length: int,
+    stride: int,
+    batch_size: int = 32,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Logits of every (request, target), in request then target order, averaged over the
+    windows the per-pair rule chooses (see the module docstring; NaN for a mention no
+    window holds whole); and the work done: ``passes`` (encoder rows) and ``tokens``
+    (their summed lengths)."""
+    model.eval()
+    n_out = sum(len(r.target_spans) for r in requests)
+    first = np.cumsum([0] + [len(r.target_spans) for r in requests])[:-1]
+    by_target: list[list[tuple[bool, np.ndarray]]] = [[] for _ in range(n_out)]
+    work = {"passes": 0, "tokens": 0}
+    with torch.inference_mode():
+        for lo in range(0, len(requests), batch_size):
+            part = requests[lo : lo + batch_size]
+            batch, slots, lengths = encode_packed(
+                tokenizer, part, max_length=max_length, stride=stride
+            )
+            work["passes"] += len(lengths)
+            work["tokens"] += sum(lengths)
+            if not slots:
+                continue
+            logits = model(batch, slots).float().numpy()
+            for s, row in zip(slots, logits, strict=True):
+                by_target[int(first[lo + s.request]) + s.target].append((s.holder_in, row))
+    width = int(model.head.out_proj.out_features)
+    out = np.full((n_out, width), np.nan, dtype=np.float32)
+    for i, got in enumerate(by_target):
+        if got:
+            both = [row for holder_in, row in got if holder_in]
+            out[i] = np.mean(both or [row for _, row in got], axis=0)
+    return out, work
