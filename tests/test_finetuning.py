@@ -103,6 +103,22 @@ def test_too_few_examples_of_a_class_is_an_error_with_counts(
         )
 
 
+def test_documents_that_share_one_text_give_a_clear_error_not_an_empty_dev_set(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    # the seed gold cut in two halves: two documents, one text (seen on a README walk-through:
+    # an IndexError from an empty dev set)
+    from dataclasses import replace
+
+    first = make_docs(1)[0]
+    same = [
+        GoldDocument(f"half{k}", first.text, (replace(first.spans[0], stance=list(VERBS)[k % 3]),))
+        for k in range(6)
+    ]
+    with pytest.raises(FineTuneInputError, match=r"6 training documents have 1 distinct text"):
+        finetune(same, base=str(tiny_model_dir), out=tmp_path / "m", quiet=True, **FAST)
+
+
 def test_documents_in_both_train_and_dev_are_an_error() -> None:
     docs = make_docs(6)
     renamed = [GoldDocument("other", docs[2].text, docs[2].spans)]

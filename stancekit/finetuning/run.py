@@ -233,6 +233,14 @@ def finetune(
                 "document, so give at least 2 documents or a dev set (dev=..., --dev FILE)"
             )
         train_docs, dev_docs = split_by_document(train_docs, args.dev_fraction, seed=args.seed)
+        if not dev_docs:
+            texts = len({" ".join(d.text.split()).lower() for d in train_docs})
+            raise FineTuneInputError(
+                f"no dev set could be split off: the {len(train_docs)} training documents "
+                f"have {texts} distinct text(s), and documents with the same text stay on "
+                "one side; give documents with at least 2 different texts, or a dev set "
+                "(dev=..., --dev FILE)"
+            )
         dev_source = (
             f"{len(dev_docs)} of {len(dev_docs) + len(train_docs)} training documents, "
             f"split by document (dev_fraction={args.dev_fraction}, seed={args.seed})"
