@@ -131,6 +131,20 @@ def test_acronym_in_brackets_merges_with_the_full_name_and_wins_as_most_used() -
 
 
 @pytest.mark.slow
+def test_an_acronym_spacy_missed_is_an_organisation_a_pronoun_can_reach() -> None:
+    text = (
+        "Azerbaijani President Ilham Aliyev said Azerbaijan would never give up its land. "
+        "Aliyev praised the CSTO for its neutrality, he told AM radio."
+    )
+    a = analyse(text)
+    csto = actor(a, "CSTO")
+    its = [m for m in csto.mentions if m.text == "its"]
+    assert csto.kind == "ORG" and [text[m.start : m.end] for m in its] == ["its"]
+    assert its[0].start > text.index("CSTO")  # the second "its", not Azerbaijan's land
+    assert a.actor("AM") is None  # not an organisation
+
+
+@pytest.mark.slow
 def test_actors_know_the_country_they_are_or_speak_for() -> None:
     a = analyse(
         "Armenian Foreign Minister Ararat Mirzoyan criticised the CSTO. "

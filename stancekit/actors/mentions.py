@@ -40,6 +40,13 @@ _LABELS = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "GPE", "NORP": "NORP", "LOC"
 _DETS = frozenset({"the", "a", "an"})
 _POSS = frozenset({"'s", "’s", "'", "’"})
 _NOT_NAMES = TITLE_WORDS | ORG_ROLES | GPE_ROLES
+#: An all-capital word of 2 to 6 letters tagged as a noun is taken for an
+#: organisation's acronym where spaCy saw no entity ("Aliyev praised the CSTO"), except
+#: these, which name no organisation.
+_NOT_ACRONYMS = frozenset(
+    {"AM", "PM", "TV", "OK", "CEO", "GDP", "COVID", "AIDS", "HIV", "PR", "VIP", "ID", "AI"}
+    | {"IT", "PS", "FYI", "USD", "EUR", "RUB", "AMD", "AZN"}
+)
 
 
 def _alnum(text: str) -> bool:
@@ -98,6 +105,18 @@ def _raw_candidates(ctx: Context) -> list[Candidate]:
                     taken.update(range(g0, g1))
     for g, tok in enumerate(ctx.tokens):  # countries, demonyms, capitals spaCy did not see
         text = tok.text
+        if (
+            g not in taken
+            and 2 <= len(text) <= 6
+            and text.isalpha()
+            and text.isupper()
+            and tok.tag_.startswith("NN")  # spaCy tags "CSTO" NNS as often as NNP
+            and text not in _NOT_ACRONYMS
+            and not is_country(text)
+            and ctx.sent_of[g] not in titles
+        ):
+            out.append(Candidate(g, g + 1, "ORG", text))  # an acronym: "the CSTO"
+            continue
         if (
             g not in taken
             and text[:1].isupper()
