@@ -34,6 +34,7 @@ from stancekit.evaluation.metrics import paired_bootstrap
 from stancekit.model import ModelConfig, StanceModel
 from stancekit.packed import PackedPairModel, PackedRequest, encode_packed, score_packed
 from stancekit.training.data import Example, holdout_split, read_labelled_spans
+from stancekit.training.runtime import warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
 STANCE = ("favor", "against", "none")
@@ -63,13 +64,6 @@ def _labels(exs: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
     return st, se
 
 
-def _schedule(opt: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    warm = max(1, int(0.06 * steps))
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / (steps - warm))
-    )
-
-
 def train_pairwise(sm: StanceModel, train: list[Example], args: argparse.Namespace) -> float:
     from stancekit.training.sets import encode_examples
 
@@ -78,7 +72,7 @@ def train_pairwise(sm: StanceModel, train: list[Example], args: argparse.Namespa
     st, se = _labels(train)
     steps = math.ceil(len(train) / args.batch) * args.epochs
     opt = torch.optim.AdamW(sm.model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = _schedule(opt, steps)
+    sched = warmup_linear_decay(opt, warmup_steps=int(0.06 * steps), total_steps=steps)
     sm.model.train()
     t0 = time.perf_counter()
     for epoch in range(args.epochs):
@@ -120,7 +114,8 @@ def train_packed(
     st, se = _labels(train)
     steps_per_epoch = math.ceil(len(train) / args.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = _schedule(opt, steps_per_epoch * args.epochs)
+    total = steps_per_epoch * args.epochs
+    sched = warmup_linear_decay(opt, warmup_steps=int(0.06 * total), total_steps=total)
     model.train()
     t0 = time.perf_counter()
     for epoch in range(args.epochs):

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stancekit.modelconfig import PairInput, Template
 from stancekit.pairmodel import PairHead
 
 __all__ = [
@@ -54,8 +55,11 @@ __all__ = [
 #: The two tokens that stand for a target's mention (single tokens of the BERT vocabulary
 #: that pretraining never used).
 LEVITATED_MARKERS = ("[unused0]", "[unused1]")
-HOLDER_MARKERS = ("<h>", "</h>")
-AUTHOR = "the author"
+#: The holder markers and the author's name of the per-pair template, so that both
+#: designs read the holder alike.
+_TEMPLATE = Template()
+HOLDER_MARKERS = _TEMPLATE.holder_markers
+AUTHOR = _TEMPLATE.author
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,9 @@ def _shift(req: PackedRequest) -> tuple[int, int]:
 
 
 def marked_sentence(req: PackedRequest) -> str:
-    """The sentence with the holder mention wrapped in its markers."""
-    if req.holder_span is None:
-        return req.sentence
-    a, b = req.holder_span
-    s = req.sentence
-    return f"{s[:a]}{HOLDER_MARKERS[0]} {s[a:b]} {HOLDER_MARKERS[1]}{s[b:]}"
+    """The sentence with the holder mention wrapped in its markers (the per-pair
+    template's second segment, without target markers)."""
+    return _TEMPLATE.format(PairInput(req.sentence, req.holder, "", req.holder_span, None))[1]
 
 
 def _marked_offset(req: PackedRequest, c: int) -> int:

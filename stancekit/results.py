@@ -260,11 +260,11 @@ class DocumentResult:
         self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE, level: str = "actor"
     ) -> Summary:
         """Holder x target summary by the rule of :mod:`stancekit.summarize`: one vote per
-        sentence; the text's own row counts only the narrator's sentences (those attributed
-        to a speaker or agent
-        is counted in ``n_attributed``); the label is the stance (sentiment) whose expected
-        number of sentences, the sum of its probability, is larger, provided it reaches
-        ``min_evidence`` (0.75); otherwise ``none`` (``neutral``).
+        sentence; the text's own row counts only the narrator's sentences (a sentence
+        attributed to a speaker or agent is counted in ``n_attributed`` instead); the label
+        is the stance (sentiment) whose expected number of sentences, the sum of its
+        probability, is larger, provided it reaches ``min_evidence`` (0.75); otherwise
+        ``none`` (``neutral``).
 
         ``level="state"`` rolls each actor up to the country it is or speaks for
         (:attr:`~stancekit.actors.Actor.state`: "Armenian Foreign Minister Ararat Mirzoyan"
@@ -289,14 +289,10 @@ class DocumentResult:
             groups[(holder, j.target.name)].append(j)
         rows = []
         for (holder, target), every in groups.items():
-            js = (
-                every
-                if holder is not None
-                else [j for j in every if j.sentence.index not in attributed]
-            )
-            n_attributed = len({j.sentence.index for j in every}) - len(
-                {j.sentence.index for j in js}
-            )
+            js, n_attributed = every, 0
+            if holder is None:  # the text's own voice: the narrator's sentences only
+                js = [j for j in every if j.sentence.index not in attributed]
+                n_attributed = len({j.sentence.index for j in every} & attributed)
             if not js:
                 continue
             # from the rounded probabilities the records show: a summary is then identical

@@ -42,6 +42,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = [
     "ATTRIBUTED",
@@ -96,9 +97,14 @@ def evidence_label(
 def is_own_state(state: str, target_names: Iterable[str]) -> bool:
     """Whether the country ``state`` is the target named ``target_names`` (a name, an
     alias, or the country a name points to): a state is not judged toward itself."""
+    return _own_state(state, tuple(target_names))
+
+
+@lru_cache(maxsize=4096)
+def _own_state(state: str, names: tuple[str, ...]) -> bool:
+    """:func:`is_own_state`, cached: it runs once per judgement or corpus row."""
     from stancekit.gazetteer import country_of
 
-    names = list(target_names)
     return state.casefold() in {n.casefold() for n in names} or any(
         country_of(n) == state for n in names
     )

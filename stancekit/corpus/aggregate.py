@@ -38,7 +38,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -113,15 +112,13 @@ def state_rows(rows: pd.DataFrame, level: str = "state") -> pd.DataFrame:
             "level='state' needs the holder_state column, which results written by "
             "stancekit before 1.0 lack: analyse the articles again"
         )
-    state = rows["holder_state"].where(rows["holder_state"].notna(), None)
+    state = rows["holder_state"]
+    known = state.notna()
     own = [
-        isinstance(s, str) and is_own_state(s, [str(t)])
-        for s, t in zip(state, rows["target"], strict=True)
+        bool(k) and is_own_state(s, (str(t),))
+        for k, s, t in zip(known, state, rows["target"], strict=True)
     ]
-    out = rows.assign(
-        holder=[s if isinstance(s, str) else h for s, h in zip(state, rows["holder"], strict=True)]
-    )
-    return out[~pd.Series(own, index=rows.index)]
+    return rows.assign(holder=state.where(known, rows["holder"]))[~pd.Series(own, rows.index)]
 
 
 def narrator_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -148,11 +145,6 @@ def _ci(values: np.ndarray, estimate: float, n_bootstrap: int, seed: int) -> tup
         lambda t, _p: float(t.mean()), values, values, n_bootstrap=n_bootstrap, seed=seed
     )
     return min(lo, estimate), max(hi, estimate)
-
-
-def _label(means: dict[str, float], columns: Sequence[str]) -> str | None:
-    present = {c: means[c] for c in columns if not math.isnan(means.get(c, math.nan))}
-    return max(present, key=present.__getitem__)[2:] if present else None
 
 
 def _stats(group: pd.DataFrame, n_bootstrap: int, seed: int, floor: float) -> dict[str, Any]:
@@ -211,15 +203,14 @@ def _summarise(
     level: str = "actor",
 ) -> pd.DataFrame:
     rows, left_out = narrator_rows(sentence_rows(state_rows(rows, level)))
-    n_attributed = left_out.groupby(keys, sort=False, dropna=False).size() if keys else None
+    n_attributed = left_out.groupby(keys, sort=False, dropna=False).size()
     records = []
     if not rows.empty:
         for values, group in rows.groupby(keys, sort=True, dropna=False):
             if len(group) >= min_sentences:
                 record = dict(zip(keys, values, strict=True))
                 record.update(_stats(group, n_bootstrap, seed, min_evidence))
-                got = n_attributed.get(values, 0) if n_attributed is not None else 0
-                record["n_attributed"] = int(got)
+                record["n_attributed"] = int(n_attributed.get(values, 0))
                 records.append(record)
     return pd.DataFrame.from_records(records, columns=[*keys, *_STAT_COLUMNS])
 

@@ -43,7 +43,7 @@ from stancekit.pairmodel import (
 )
 from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
 from stancekit.training.layercache import build_cache
-from stancekit.training.runtime import log, seed_everything
+from stancekit.training.runtime import log, seed_everything, warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
 __all__ = ["batches_for_epoch", "lora_target_regex", "new_pair_model", "train_adapter"]
@@ -261,14 +261,9 @@ def train_adapter(
         ],
         weight_decay=config.weight_decay,
     )
-    warm = int(config.warmup_ratio * max_steps)
-
-    def schedule(step: int) -> float:
-        if step < warm:
-            return (step + 1) / max(1, warm)
-        return max(0.0, (max_steps - step) / max(1, max_steps - warm))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    sched = warmup_linear_decay(
+        opt, warmup_steps=int(config.warmup_ratio * max_steps), total_steps=max_steps
+    )
     ckpt = work / "adapter-checkpoint"
     step, loss_sum, seconds_before = 0, 0.0, 0.0
     if (ckpt / "step.json").is_file():
