@@ -51,3 +51,29 @@ def test_a_relative_init_from_is_read_relative_to_the_config_file(tmp_path: Path
     assert RecipeConfig.from_json(path).init_from == str(
         (tmp_path / "configs" / "base.json").resolve()
     )
+
+
+@pytest.mark.parametrize(
+    "field, spec",
+    [
+        ("dev", {"name": "snli_test", "file": "snli/test.tsv", "format": "nli_tsv"}),
+        ("dev", {"name": "v", "file": "vast_test.jsonl"}),
+        ("datasets", {"name": "n", "file": "newsmtsc-devtest.jsonl"}),
+    ],
+)
+def test_a_recipe_that_reads_a_test_split_is_refused_naming_the_file(
+    field: str, spec: dict[str, str]
+) -> None:
+    cfg: dict[str, object] = {
+        **BASE,
+        field: [*BASE["datasets"], spec] if field == "datasets" else [spec],
+    }
+    with pytest.raises(RecipeError, match=f"file={spec['file']!r}, a test split"):
+        RecipeConfig.from_dict(cfg)
+
+
+@pytest.mark.parametrize("file", ["dsa_valid.jsonl", "contest_train.jsonl", "attested.jsonl"])
+def test_files_that_only_contain_the_letters_test_are_not_taken_for_test_splits(
+    file: str,
+) -> None:
+    RecipeConfig.from_dict({"datasets": [{"name": "d", "file": file}]})

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
-from stancekit.training.sets import load_heldout_sets, load_training_sets
+from stancekit.training.sets import load_dev_sets, load_heldout_sets, load_training_sets
 
 
 def _doc(i: int, holder: str | None, target: str, **label: str) -> dict[str, Any]:
@@ -95,3 +95,69 @@ def test_heldout_sets_are_the_slices_load_training_sets_holds_out(tmp_path: Path
     _, held, _ = load_training_sets(cfg, _data(tmp_path))
     assert set(held) == {"st_heldout"} and held["st_heldout"]
     assert load_heldout_sets(cfg, tmp_path) == held
+
+
+def _nli_data(tmp_path: Path, n: int = 40) -> Path:
+    rows = ["premise\thypothesis\tlabel"] + [
+        f"Premise number {i} is here.\tHypothesis {i}.\tentailment" for i in range(n)
+    ]
+    (tmp_path / "nli.tsv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+def _nli_config(dev_cap: int | None = None) -> RecipeConfig:
+    return RecipeConfig.from_dict(
+        {
+            "datasets": [{"name": "nli", "file": "nli.tsv", "format": "nli_tsv", "cap": 15}],
+            "dev": [
+                {
+                    "name": "nli_unused",
+                    "file": "nli.tsv",
+                    "format": "nli_tsv",
+                    "unused_of": "nli",
+                    "cap": dev_cap,
+                }
+            ],
+            "augment_role_holders": 0.0,
+            "augment_reported_speech": 0.0,
+        }
+    )
+
+
+def test_an_unused_of_dev_set_holds_exactly_the_rows_training_did_not_draw(
+    tmp_path: Path,
+) -> None:
+    data = _nli_data(tmp_path)
+    cfg = _nli_config()
+    rows, _, _ = load_training_sets(cfg, data)
+    dev = load_dev_sets(cfg, data)["nli_unused"]
+    trained = {e.pair.sentence for e, _ in rows}
+    unused = {e.pair.sentence for e in dev}
+    assert len(trained) == 15 and len(unused) == 25
+    assert not trained & unused
+    assert {e.source for e in dev} == {"nli_unused"}
+
+
+def test_an_unused_of_dev_set_is_capped_within_the_unused_rows(tmp_path: Path) -> None:
+    data = _nli_data(tmp_path)
+    cfg = _nli_config(dev_cap=5)
+    rows, _, _ = load_training_sets(cfg, data)
+    dev = load_dev_sets(cfg, data)["nli_unused"]
+    assert len(dev) == 5
+    assert not {e.pair.sentence for e, _ in rows} & {e.pair.sentence for e in dev}
+
+
+@pytest.mark.parametrize(
+    "dev",
+    [
+        {"name": "x", "file": "other.tsv", "format": "nli_tsv", "unused_of": "nli"},
+        {"name": "x", "file": "nli.tsv", "format": "nli_tsv", "unused_of": "missing"},
+    ],
+)
+def test_unused_of_must_name_a_capped_training_set_of_the_same_file(dev: dict[str, Any]) -> None:
+    cfg = {
+        "datasets": [{"name": "nli", "file": "nli.tsv", "format": "nli_tsv", "cap": 15}],
+        "dev": [dev],
+    }
+    with pytest.raises(RecipeError, match="unused_of"):
+        RecipeConfig.from_dict(cfg)

@@ -93,19 +93,38 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class EvalSpec:
-    """A development file never trained on (``cap`` examples at most)."""
+    """A development file never trained on (``cap`` examples at most).
+
+    ``unused_of`` names a capped training set whose ``file`` this is: the dev set is then
+    drawn from that file's examples the training cap did not draw (and outside its
+    held-out slice), so a large training file can give a development set without reading
+    the benchmark's test split."""
 
     name: str
     file: str
     cap: int | None = None
     note: str = ""
     format: str = "spans"
+    unused_of: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in ("spans", "nli_tsv"):
             raise RecipeError(
                 f"dev set {self.name!r}: format={self.format!r} must be 'spans' or 'nli_tsv'"
             )
+
+
+_TEST_SPLIT = re.compile(r"(?:^|[/_.\-])(?:dev)?test(?:[/_.\-]|$)", re.IGNORECASE)
+
+
+def names_test_split(file: str) -> bool:
+    """True when a data file's path names a test split (``snli/test.tsv``,
+    ``vast_test.jsonl``, ``newsmtsc-devtest.jsonl``): recipes never read those.
+
+    >>> names_test_split("snli/test.tsv"), names_test_split("dsa_valid.jsonl")
+    (True, False)
+    """
+    return bool(_TEST_SPLIT.search(file))
 
 
 @dataclass(frozen=True)
@@ -332,6 +351,29 @@ class RecipeConfig:
                 f"recipe: intermediate datasets {held} set holdout_fraction; hold data out "
                 "in the main stage's 'datasets' (the intermediate stage is not evaluated)"
             )
+        for kind, specs in (
+            ("dataset", (*self.datasets, *self.intermediate)),
+            ("dev set", self.dev),
+        ):
+            for spec in specs:
+                if names_test_split(spec.file):
+                    raise RecipeError(
+                        f"recipe: {kind} {spec.name!r} reads file={spec.file!r}, a test "
+                        "split; benchmarks' test splits are never read, trained or tuned on "
+                        "(hold a slice of a training file out instead: holdout_fraction, "
+                        "or a dev set with unused_of)"
+                    )
+        by_name = {d.name: d for d in self.datasets}
+        for spec in self.dev:
+            if spec.unused_of is None:
+                continue
+            src = by_name.get(spec.unused_of)
+            if src is None or src.cap is None or src.file != spec.file:
+                raise RecipeError(
+                    f"recipe: dev set {spec.name!r} has unused_of={spec.unused_of!r}; it must "
+                    f"name a capped training dataset whose file is {spec.file!r} "
+                    f"(datasets: {sorted(by_name)})"
+                )
         names = [d.name for d in (*self.datasets, *self.intermediate)]
         names += [d.name for d in self.dev]
         if len(set(names)) != len(names):

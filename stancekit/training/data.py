@@ -39,6 +39,7 @@ __all__ = [
     "read_labelled_spans",
     "read_nli_tsv",
     "subsample",
+    "subsample_indices",
 ]
 
 STANCE_LABELS: tuple[str, ...] = ("favor", "against", "none")
@@ -240,10 +241,13 @@ def holdout_split(
     return train, held
 
 
+def subsample_indices(n: int, cap: int | None, *, seed: int = 0) -> list[int]:
+    """The sorted indices :func:`subsample` keeps of ``n`` examples."""
+    if cap is None or cap >= n:
+        return list(range(n))
+    return sorted(random.Random(seed).sample(range(n), cap))
+
+
 def subsample(examples: Sequence[Example], cap: int | None, *, seed: int = 0) -> list[Example]:
     """At most ``cap`` examples, drawn reproducibly (all of them when ``cap`` is None)."""
-    if cap is None or cap >= len(examples):
-        return list(examples)
-    rng = random.Random(seed)
-    idx = sorted(rng.sample(range(len(examples)), cap))
-    return [examples[i] for i in idx]
+    return [examples[i] for i in subsample_indices(len(examples), cap, seed=seed)]

@@ -6,18 +6,20 @@ held-out slices) and development files, filtered to the pairs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from stancekit.model import PairInput, StanceModel
 from stancekit.training.augment import reported_speech, role_holders, speaker_names
-from stancekit.training.config import DatasetSpec, RecipeConfig
+from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig
 from stancekit.training.data import (
     Example,
     holdout_split,
     read_labelled_spans,
     read_nli_tsv,
     subsample,
+    subsample_indices,
 )
 from stancekit.training.runtime import log
 
@@ -142,8 +144,11 @@ def load_dev_sets(
     """The development sets by name (each capped at ``cap``, or ``limit``, examples)."""
     out: dict[str, list[Example]] = {}
     for spec in config.dev:
-        read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
-        exs = read(Path(data_dir) / spec.file, source=spec.name)
+        if spec.unused_of is not None:
+            exs = _unused_training_rows(config, spec, Path(data_dir), limit)
+        else:
+            read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
+            exs = read(Path(data_dir) / spec.file, source=spec.name)
         cap = spec.cap if limit is None else min(spec.cap or limit, limit)
         out[spec.name] = subsample(exs, cap, seed=config.seed)
     return out
@@ -213,3 +218,15 @@ def build_dataset(sm: StanceModel, rows: Sequence[tuple[Example, float]]) -> Any
     cols["weight"] = [w for _, w in rows]
     cols["length"] = [len(f["input_ids"]) for f in feats]
     return Dataset.from_dict(cols)
+
+
+def _unused_training_rows(
+    config: RecipeConfig, spec: EvalSpec, data_dir: Path, limit: int | None
+) -> list[Example]:
+    """The examples of training dataset ``spec.unused_of`` that :func:`load_training_sets`
+    does not draw (its cap, with the recipe's seed), renamed to the dev set's source."""
+    ds = next(d for d in config.datasets if d.name == spec.unused_of)
+    tr, _ = _read_split(config, ds, data_dir, limit)
+    cap = ds.cap if limit is None else min(ds.cap or limit, limit)
+    used = set(subsample_indices(len(tr), cap, seed=config.seed))
+    return [replace(e, source=spec.name) for i, e in enumerate(tr) if i not in used]
