@@ -80,7 +80,7 @@ def main() -> None:
     tok = model.tokenizer
 
     base_s, _ = median_time(lambda: model.predict(inputs, batch_size=args.batch_size), args.runs)
-    pack_s, (_, work) = median_time(
+    pack_s, out = median_time(
         lambda: score_packed(
             packed, tok, reqs, max_length=max_length, stride=stride, batch_size=args.batch_size
         ),
@@ -91,15 +91,15 @@ def main() -> None:
     for lo in range(0, len(reqs), args.batch_size):
         pack_lengths += encode_packed(
             tok, reqs[lo : lo + args.batch_size], max_length=max_length, stride=stride
-        )[2]
+        ).lengths
     rows = [
         ("documents / pairs judged", f"{len(docs)} / {len(inputs):,}"),
         ("(sentence, holder) groups", f"{len(reqs):,} ({n / len(reqs):.2f} targets each)"),
         ("threads", str(torch.get_num_threads())),
         ("per-pair: passes / judgement", f"{len(base_lengths) / len(inputs):.3f}"),
-        ("packed:   passes / judgement", f"{work['passes'] / n:.3f}"),
+        ("packed:   passes / judgement", f"{out.passes / n:.3f}"),
         ("per-pair: tokens / judgement", f"{sum(base_lengths) / len(inputs):.1f}"),
-        ("packed:   tokens / judgement", f"{work['tokens'] / n:.1f}"),
+        ("packed:   tokens / judgement", f"{out.tokens / n:.1f}"),
         ("per-pair: GFLOP / judgement", f"{flops(cfg, base_lengths) / len(inputs) / 1e9:.3f}"),
         ("packed:   GFLOP / judgement", f"{flops(cfg, pack_lengths) / n / 1e9:.3f}"),
         ("per-pair: scoring judgements/s", f"{len(inputs) / base_s:.1f} ({base_s:.2f} s)"),

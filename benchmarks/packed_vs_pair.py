@@ -126,11 +126,11 @@ def train_packed(
                 r = order.pop()
                 part.append(r)
                 n += len(members[r])
-            batch, slots, _ = encode_packed(
+            pb = encode_packed(
                 tok, [reqs[r] for r in part], max_length=cfg.max_length, stride=cfg.window_stride
             )
-            ex = [members[part[s.request]][s.target] for s in slots]
-            logits = model(batch, slots)
+            ex = [members[part[s.request]][s.target] for s in pb.slots]
+            logits = model(pb.tensors, pb.slots)
             loss = masked_two_head_loss(logits, st[ex], se[ex])
             loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -143,7 +143,9 @@ def train_packed(
 
 def predict_packed(model: PackedPairModel, tok: Any, exs: list[Example], cfg: Any) -> np.ndarray:
     reqs, members = _requests(exs)
-    logits, _ = score_packed(model, tok, reqs, max_length=cfg.max_length, stride=cfg.window_stride)
+    logits = score_packed(
+        model, tok, reqs, max_length=cfg.max_length, stride=cfg.window_stride
+    ).logits
     out = np.zeros((len(exs), logits.shape[1]), dtype=np.float32)
     k = 0
     for idx in members:

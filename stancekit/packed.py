@@ -10,7 +10,10 @@ Marker for Entity and Relation Extraction"), after PURE (Zhong & Chen 2021):
   are those of the first and last tokens of the target's mention;
 - text tokens attend only to text tokens, so their states do not depend on which targets
   are packed; each target's two markers attend to the text and to each other only;
-- the head reads ``[CLS]``, the holder's opening marker and the target's two markers.
+- the head reads ``[CLS]``, the holder's opening marker and the target's two markers;
+- a target the sentence does not name (a topic, a free-text claim) is read as a levitated
+  *phrase*: its name between the two marker tokens, after the text (position ids following
+  the text's), attending to the text and to itself only, so it packs like a mention.
 
 So scoring ``k`` targets costs one pass over ``n + 2k`` tokens instead of ``k`` passes over
 about ``n``, and packing changes no probability: a target scored with four others gets the
@@ -45,6 +48,8 @@ from stancekit.pairmodel import PairHead
 __all__ = [
     "LEVITATED_MARKERS",
     "LevitatedHead",
+    "PackedBatch",
+    "PackedOutput",
     "PackedPairModel",
     "PackedRequest",
     "encode_packed",
@@ -64,15 +69,19 @@ AUTHOR = _TEMPLATE.author
 
 @dataclass(frozen=True)
 class PackedRequest:
-    """One holder in one sentence, with every target mention to judge there.
+    """One holder in one sentence, with every target to judge there.
 
     ``holder_span`` and ``target_spans`` are character offsets into ``sentence``;
-    ``holder`` None (and no span) is the text's own voice."""
+    ``holder`` None (and no span) is the text's own voice. A target the sentence does not
+    name (a topic such as "nuclear power", a role noun the pipeline could not place) has the
+    span None and its name in ``target_names`` (one entry per target; names of targets with
+    a span are not read)."""
 
     sentence: str
     holder: str | None
     holder_span: tuple[int, int] | None
-    target_spans: tuple[tuple[int, int], ...]
+    target_spans: tuple[tuple[int, int] | None, ...]
+    target_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, span in [("holder_span", self.holder_span)] + [
@@ -82,6 +91,17 @@ class PackedRequest:
                 raise ValueError(
                     f"PackedRequest: {name}={span} is not a non-empty span of the sentence "
                     f"of length {len(self.sentence)}"
+                )
+        if self.target_names and len(self.target_names) != len(self.target_spans):
+            raise ValueError(
+                f"PackedRequest: target_names has {len(self.target_names)} names for "
+                f"{len(self.target_spans)} targets; give one name per target (or none)"
+            )
+        for i, span in enumerate(self.target_spans):
+            if span is None and not (self.target_names and self.target_names[i].strip()):
+                raise ValueError(
+                    f"PackedRequest: target_spans[{i}] is None and the target has no name; "
+                    "give its name in target_names"
                 )
 
 
@@ -107,6 +127,10 @@ def _marked_offset(req: PackedRequest, c: int) -> int:
     return c + (after if c >= b else inside if c >= a else 0)
 
 
+#: Tokens of a target name read as a levitated phrase (a target the sentence does not name).
+PHRASE_TOKENS = 16
+
+
 @dataclass(frozen=True)
 class _Slot:
     """One target in one window: instance row, marker columns, holder column."""
@@ -120,6 +144,19 @@ class _Slot:
     t_close: int
 
 
+@dataclass(frozen=True)
+class PackedBatch:
+    """What :func:`encode_packed` builds: ``tensors`` for the encoder (``input_ids``,
+    ``token_type_ids``, ``position_ids`` and a 4-D additive ``attention_mask``), one row per
+    window; the ``slots`` to pool (one per target and window holding it); each row's
+    ``lengths`` in tokens (text and markers, padding aside) and its ``requests`` index."""
+
+    tensors: dict[str, torch.Tensor]
+    slots: list[_Slot]
+    lengths: list[int]
+    requests: list[int]
+
+
 def encode_packed(
     tokenizer: Any,
     requests: Sequence[PackedRequest],
@@ -127,10 +164,8 @@ def encode_packed(
     max_length: int,
     stride: int,
     markers: tuple[str, str] = LEVITATED_MARKERS,
-) -> tuple[dict[str, torch.Tensor], list[_Slot], list[int]]:
-    """Tensors for the encoder (``input_ids``, ``token_type_ids``, ``position_ids`` and a
-    4-D additive ``attention_mask``), one row per window; the slots to pool; and each
-    row's length in tokens (text and markers, padding aside)."""
+) -> PackedBatch:
+    """The encoder's input for ``requests``, one row per window (see :class:`PackedBatch`)."""
     ids = tokenizer.convert_tokens_to_ids(list(markers))
     if tokenizer.unk_token_id in ids:
         raise ValueError(
@@ -146,7 +181,9 @@ def encode_packed(
         stride=stride,
         return_overflowing_tokens=True,
     )
+    phrases = _phrase_ids(tokenizer, requests)
     rows: list[tuple[list[int], list[int], list[int], int]] = []
+    blocks: list[list[tuple[int, int]]] = []  # each row's levitated blocks (start, end)
     slots: list[_Slot] = []
     for w, r in enumerate(enc["overflow_to_sample_mapping"]):
         req, e = requests[r], enc.encodings[w]
@@ -154,17 +191,25 @@ def encode_packed(
         # the opening holder marker starts where the holder mention started
         h_tok = None if req.holder_span is None else e.char_to_token(req.holder_span[0], 1)
         tokens, types, pos = list(e.ids), list(e.type_ids), list(range(n))
-        for t, (a, b) in enumerate(req.target_spans):
-            first = e.char_to_token(_marked_offset(req, a), 1)
-            last = e.char_to_token(_marked_offset(req, b - 1), 1)
-            if first is None or last is None:
-                continue  # the mention is not (wholly) in this window
+        row_blocks: list[tuple[int, int]] = []
+        for t, span in enumerate(req.target_spans):
+            if span is None:  # the name, levitated after the text: [m0] name [m1]
+                block = [ids[0], *phrases[(r, t)], ids[1]]
+                block_pos = list(range(n, n + len(block)))
+            else:
+                first = e.char_to_token(_marked_offset(req, span[0]), 1)
+                last = e.char_to_token(_marked_offset(req, span[1] - 1), 1)
+                if first is None or last is None:
+                    continue  # the mention is not (wholly) in this window
+                block, block_pos = list(ids), [first, last]
             col = len(tokens)
-            tokens += ids
-            types += [1, 1]
-            pos += [first, last]
-            slots.append(_Slot(w, r, t, h_tok or 0, h_tok is not None, col, col + 1))
+            tokens += block
+            types += [1] * len(block)
+            pos += block_pos
+            row_blocks.append((col, col + len(block)))
+            slots.append(_Slot(w, r, t, h_tok or 0, h_tok is not None, col, col + len(block) - 1))
         rows.append((tokens, types, pos, n))
+        blocks.append(row_blocks)
     width = max(len(t) for t, _, _, _ in rows)
     batch = len(rows)
     input_ids = torch.full((batch, width), tokenizer.pad_token_id, dtype=torch.long)
@@ -177,8 +222,8 @@ def encode_packed(
         type_ids[i, :m] = torch.tensor(types)
         position_ids[i, :m] = torch.tensor(pos)
         allowed[i, :, :n] = True  # every row reads the text (padding rows too: no NaN)
-        for col in range(n, m, 2):  # a target's two markers also read each other
-            allowed[i, col : col + 2, col : col + 2] = True
+        for a, b in blocks[i]:  # a target's block also reads itself, and no other block
+            allowed[i, a:b, a:b] = True
     mask = torch.zeros((batch, 1, width, width))
     mask.masked_fill_(~allowed[:, None], torch.finfo(mask.dtype).min)
     batch_tensors = {
@@ -187,7 +232,27 @@ def encode_packed(
         "position_ids": position_ids,
         "attention_mask": mask,
     }
-    return batch_tensors, slots, [len(t) for t, _, _, _ in rows]
+    return PackedBatch(
+        batch_tensors,
+        slots,
+        [len(t) for t, _, _, _ in rows],
+        [int(r) for r in enc["overflow_to_sample_mapping"]],
+    )
+
+
+def _phrase_ids(
+    tokenizer: Any, requests: Sequence[PackedRequest]
+) -> dict[tuple[int, int], list[int]]:
+    """The tokens (at most :data:`PHRASE_TOKENS`) of each target without a span, by
+    ``(request, target)``."""
+    keys = [
+        (r, t) for r, q in enumerate(requests) for t, s in enumerate(q.target_spans) if s is None
+    ]
+    if not keys:
+        return {}
+    names = [requests[r].target_names[t] for r, t in keys]
+    enc = tokenizer(names, add_special_tokens=False)["input_ids"]
+    return {k: list(x[:PHRASE_TOKENS]) for k, x in zip(keys, enc, strict=True)}
 
 
 class LevitatedHead(PairHead):
@@ -223,8 +288,22 @@ class PackedPairModel(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor], slots: Sequence[_Slot]) -> torch.Tensor:
         """Logits ``(n_slots, num_labels)``, one row per slot of :func:`encode_packed`."""
-        hidden = self.encoder(**batch).last_hidden_state
+        device = next(self.parameters()).device
+        hidden = self.encoder(**{k: v.to(device) for k, v in batch.items()}).last_hidden_state
         return self.head.forward_slots(hidden, slots)
+
+
+@dataclass(frozen=True)
+class PackedOutput:
+    """What :func:`score_packed` returns: ``logits`` of every (request, target), in request
+    then target order (NaN for a mention no window holds whole); ``windows``, how many
+    windows each request was read in; and the work done: ``passes`` (encoder rows) and
+    ``tokens`` (their summed lengths, text and markers)."""
+
+    logits: np.ndarray
+    windows: np.ndarray
+    passes: int
+    tokens: int
 
 
 def score_packed(
@@ -235,28 +314,27 @@ def score_packed(
     max_length: int,
     stride: int,
     batch_size: int = 32,
-) -> tuple[np.ndarray, dict[str, int]]:
-    """Logits of every (request, target), in request then target order, averaged over the
-    windows the per-pair rule chooses (see the module docstring; NaN for a mention no
-    window holds whole); and the work done: ``passes`` (encoder rows) and ``tokens``
-    (their summed lengths)."""
+) -> PackedOutput:
+    """Score every target of every request, one encoder pass per window of each request;
+    a target's logits are averaged over the windows the per-pair rule chooses (see the
+    module docstring)."""
     model.eval()
     n_out = sum(len(r.target_spans) for r in requests)
     first = np.cumsum([0] + [len(r.target_spans) for r in requests])[:-1]
     by_target: list[list[tuple[bool, np.ndarray]]] = [[] for _ in range(n_out)]
-    work = {"passes": 0, "tokens": 0}
+    windows = np.zeros(len(requests), dtype=np.int64)
+    passes = tokens = 0
     with torch.inference_mode():
         for lo in range(0, len(requests), batch_size):
             part = requests[lo : lo + batch_size]
-            batch, slots, lengths = encode_packed(
-                tokenizer, part, max_length=max_length, stride=stride
-            )
-            work["passes"] += len(lengths)
-            work["tokens"] += sum(lengths)
-            if not slots:
+            pb = encode_packed(tokenizer, part, max_length=max_length, stride=stride)
+            passes += len(pb.lengths)
+            tokens += sum(pb.lengths)
+            np.add.at(windows, lo + np.asarray(pb.requests, dtype=np.int64), 1)
+            if not pb.slots:
                 continue
-            logits = model(batch, slots).float().numpy()
-            for s, row in zip(slots, logits, strict=True):
+            logits = model(pb.tensors, pb.slots).float().cpu().numpy()
+            for s, row in zip(pb.slots, logits, strict=True):
                 by_target[int(first[lo + s.request]) + s.target].append((s.holder_in, row))
     width = int(model.head.out_proj.out_features)
     out = np.full((n_out, width), np.nan, dtype=np.float32)
@@ -264,4 +342,4 @@ def score_packed(
         if got:
             both = [row for holder_in, row in got if holder_in]
             out[i] = np.mean(both or [row for _, row in got], axis=0)
-    return out, work
+    return PackedOutput(out, windows, passes, tokens)

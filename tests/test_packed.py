@@ -47,10 +47,12 @@ def model_and_tokenizer() -> tuple[PackedPairModel, Any]:
 
 
 def one_at_a_time(model: PackedPairModel, tok: Any, req: PackedRequest, **kw: int) -> np.ndarray:
+    names = req.target_names or ("",) * len(req.target_spans)
     singles = [
-        PackedRequest(req.sentence, req.holder, req.holder_span, (t,)) for t in req.target_spans
+        PackedRequest(req.sentence, req.holder, req.holder_span, (t,), (name,))
+        for t, name in zip(req.target_spans, names, strict=True)
     ]
-    return score_packed(model, tok, singles, **kw)[0]
+    return score_packed(model, tok, singles, **kw).logits
 
 
 @pytest.mark.parametrize(
@@ -64,11 +66,12 @@ def test_one_pass_equals_scoring_each_target_alone(
     model, tok = model_and_tokenizer
     hs = spans(holder)[0] if holder else None
     req = PackedRequest(SENT, holder, hs, spans(*targets))
-    packed, work = score_packed(model, tok, [req], max_length=128, stride=32)
+    out = score_packed(model, tok, [req], max_length=128, stride=32)
     alone = one_at_a_time(model, tok, req, max_length=128, stride=32)
-    assert packed.shape == (len(targets), 6)
-    np.testing.assert_allclose(packed, alone, atol=1e-4)
-    assert work["passes"] == 1  # one pass for every target of the sentence
+    assert out.logits.shape == (len(targets), 6)
+    np.testing.assert_allclose(out.logits, alone, atol=1e-4)
+    assert out.passes == 1  # one pass for every target of the sentence
+    assert out.windows.tolist() == [1]
 
 
 def test_a_windowed_sentence_packs_each_window_and_still_equals_one_at_a_time(
@@ -78,12 +81,12 @@ def test_a_windowed_sentence_packs_each_window_and_still_equals_one_at_a_time(
     req = PackedRequest(
         SENT, "Nikol Pashinian", spans("Nikol Pashinian")[0], spans("CSTO", "France", "Belarus")
     )
-    packed, work = score_packed(model, tok, [req], max_length=24, stride=8)
+    out = score_packed(model, tok, [req], max_length=24, stride=8)
     alone = one_at_a_time(model, tok, req, max_length=24, stride=8)
-    assert work["passes"] > 1  # the sentence did not fit one window
-    assert not np.isnan(packed).any()
-    np.testing.assert_allclose(packed, alone, atol=1e-4)
-    _, _, lengths = encode_packed(tok, [req], max_length=24, stride=8)
+    assert out.passes > 1 and out.windows.tolist() == [out.passes]  # it did not fit one window
+    assert not np.isnan(out.logits).any()
+    np.testing.assert_allclose(out.logits, alone, atol=1e-4)
+    lengths = encode_packed(tok, [req], max_length=24, stride=8).lengths
     assert max(lengths) <= 24 + 2 * 3  # a window plus two markers per target
 
 
@@ -92,12 +95,12 @@ def test_the_equality_is_not_trivial_targets_differ_and_full_attention_breaks_it
 ) -> None:
     model, tok = model_and_tokenizer
     req = PackedRequest(SENT, None, None, spans("CSTO", "Azerbaijan", "France"))
-    packed, _ = score_packed(model, tok, [req], max_length=128, stride=32)
+    packed = score_packed(model, tok, [req], max_length=128, stride=32).logits
     assert np.abs(packed[0] - packed[1]).max() > 1e-3  # the markers tell targets apart
-    batch, slots, _ = encode_packed(tok, [req], max_length=128, stride=32)
-    batch["attention_mask"] = torch.zeros_like(batch["attention_mask"])  # text sees markers
+    pb = encode_packed(tok, [req], max_length=128, stride=32)
+    pb.tensors["attention_mask"] = torch.zeros_like(pb.tensors["attention_mask"])  # leaks
     with torch.inference_mode():
-        leaky = model(batch, slots).numpy()
+        leaky = model(pb.tensors, pb.slots).numpy()
     alone = one_at_a_time(model, tok, req, max_length=128, stride=32)
     assert np.abs(leaky - alone).max() > 1e-4
 
@@ -112,3 +115,41 @@ def test_requests_check_their_spans_and_markers_must_be_single_tokens(
     assert marked_sentence(req) == "<h> Zas </h> praised the CSTO."
     with pytest.raises(ValueError, match=r"no single token for \['<t>'\]"):
         encode_packed(tok, [req], max_length=32, stride=8, markers=("<t>", "[unused1]"))
+
+
+def test_targets_the_sentence_does_not_name_are_levitated_phrases_packed_like_mentions(
+    model_and_tokenizer: tuple[PackedPairModel, Any],
+) -> None:
+    model, tok = model_and_tokenizer
+    req = PackedRequest(
+        SENT,
+        "Nikol Pashinian",
+        spans("Nikol Pashinian")[0],
+        (spans("CSTO")[0], None, spans("France")[0], None),
+        ("", "nuclear power", "", "the Eurasian Economic Union"),
+    )
+    out = score_packed(model, tok, [req], max_length=128, stride=32)
+    alone = one_at_a_time(model, tok, req, max_length=128, stride=32)
+    assert out.passes == 1 and not np.isnan(out.logits).any()
+    np.testing.assert_allclose(out.logits, alone, atol=1e-4)
+    assert np.abs(out.logits[1] - out.logits[3]).max() > 1e-3  # the phrases are read
+
+
+def test_a_phrase_target_is_read_in_every_window_of_a_long_sentence(
+    model_and_tokenizer: tuple[PackedPairModel, Any],
+) -> None:
+    model, tok = model_and_tokenizer
+    req = PackedRequest(SENT, None, None, (None, spans("Belarus")[0]), ("nuclear power", ""))
+    out = score_packed(model, tok, [req], max_length=24, stride=8)
+    pb = encode_packed(tok, [req], max_length=24, stride=8)
+    assert sum(s.target == 0 for s in pb.slots) == out.passes > 1
+    np.testing.assert_allclose(
+        out.logits, one_at_a_time(model, tok, req, max_length=24, stride=8), atol=1e-4
+    )
+
+
+def test_a_target_without_span_needs_a_name() -> None:
+    with pytest.raises(ValueError, match=r"target_spans\[1\] is None and the target has no name"):
+        PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None))
+    with pytest.raises(ValueError, match="target_names has 1 names for 2 targets"):
+        PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None), ("x",))
