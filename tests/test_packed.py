@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
+from stancekit.errors import ModelConfigError
+from stancekit.model import ModelConfig, PairInput, StanceModel
 from stancekit.packed import (
     PackedPairModel,
     PackedRequest,
@@ -153,3 +158,91 @@ def test_a_target_without_span_needs_a_name() -> None:
         PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None))
     with pytest.raises(ValueError, match="target_names has 1 names for 2 targets"):
         PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None), ("x",))
+
+
+# --- a packed model behind StanceModel ---------------------------------------------------
+
+
+def _pairs() -> list[PairInput]:
+    h = spans("Nikol Pashinian")[0]
+    out = [PairInput(SENT, "Nikol Pashinian", t, h, spans(t)[0]) for t in ("CSTO", "France")]
+    out += [PairInput(SENT, None, t, None, spans(t)[0]) for t in ("CSTO", "Azerbaijan")]
+    out.append(PairInput(SENT, "Nikol Pashinian", "nuclear power", h, None))
+    return out
+
+
+def test_a_saved_packed_model_loads_and_scores_as_before(tiny_packed_dir: Path) -> None:
+    from tests.conftest import build_tiny_packed_model
+
+    before = build_tiny_packed_model().predict(_pairs())
+    sm = StanceModel.load(tiny_packed_dir, device="cpu")
+    assert sm.packed and sm.config.design == "packed"
+    after = sm.predict(_pairs())
+    np.testing.assert_allclose(after.stance, before.stance, atol=1e-6)
+    np.testing.assert_allclose(after.sentiment, before.sentiment, atol=1e-6)
+    assert json.loads((tiny_packed_dir / "stancekit.json").read_text())["design"] == "packed"
+
+
+def test_packed_predict_gives_each_pair_what_it_gets_scored_alone(tiny_packed_dir: Path) -> None:
+    sm = StanceModel.load(tiny_packed_dir, device="cpu")
+    pairs = _pairs()
+    together = sm.predict(pairs)
+    alone = [sm.predict([p]) for p in pairs]
+    for i, one in enumerate(alone):
+        np.testing.assert_allclose(together.stance[i], one.stance[0], atol=1e-4)
+        np.testing.assert_allclose(together.sentiment[i], one.sentiment[0], atol=1e-4)
+    np.testing.assert_allclose(together.stance.sum(axis=1), 1.0, atol=1e-6)
+    shuffled = sm.predict(pairs[::-1])
+    np.testing.assert_allclose(shuffled.stance[::-1], together.stance, atol=1e-6)
+
+
+def test_packed_predict_windows_long_sentences_and_flags_them(tiny_packed_dir: Path) -> None:
+    sm = StanceModel.load(tiny_packed_dir, device="cpu")
+    long = SENT + " " + " ".join(["The talks went on."] * 12) + " Belarus agreed."
+    b = long.rindex("Belarus")
+    pairs = [PairInput(long, None, "Belarus", None, (b, b + 7)), PairInput(SENT, None, "CSTO")]
+    s = sm.predict(pairs)
+    assert s.windowed.tolist() == [True, False]
+    assert np.isfinite(s.stance).all()
+
+
+def test_a_mention_longer_than_a_window_is_read_as_its_name(tiny_packed_dir: Path) -> None:
+    sm = StanceModel.load(tiny_packed_dir, device="cpu")
+    text = "They praised " + "the very long " * 30 + "organisation today."
+    span = (13, len(text) - len(" today."))
+    s = sm.predict([PairInput(text, None, "the organisation", None, span)])
+    by_name = sm.predict([PairInput(text, None, "the organisation", None, None)])
+    np.testing.assert_allclose(s.stance, by_name.stance, atol=1e-6)
+
+
+def test_a_packed_model_quantizes_and_refuses_onnx_clearly(tiny_packed_dir: Path) -> None:
+    sm = StanceModel.load(tiny_packed_dir, device="cpu", quantize=True)
+    assert sm.config.extra["quantized"] == "int8"
+    assert np.isfinite(sm.predict(_pairs()).stance).all()
+    fresh = StanceModel.load(tiny_packed_dir, device="cpu")
+    with pytest.raises(ValueError, match=r"packs levitated markers.*use backend='torch'"):
+        fresh.use_onnx()
+
+
+def test_a_packed_model_refuses_weights_that_do_not_match_their_hash(
+    tiny_packed_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_packed_dir, bad)
+    data = bytearray((bad / "model.safetensors").read_bytes())
+    data[-1] ^= 1
+    (bad / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelConfigError, match="SHA-256 does not match"):
+        StanceModel.load(bad, device="cpu")
+
+
+def test_design_must_fit_the_model_and_be_known(tiny_packed_dir: Path) -> None:
+    sm = StanceModel.load(tiny_packed_dir, device="cpu")
+    with pytest.raises(ModelConfigError, match=r"config\.design='pair' does not fit"):
+        StanceModel(sm.model, sm.tokenizer, replace(sm.config, design="pair"))
+    with pytest.raises(
+        ModelConfigError, match=r"design='stacked' must be one of \['pair', 'packed'\]"
+    ):
+        ModelConfig.from_dict({"design": "stacked"})
