@@ -213,6 +213,10 @@ class RecipeConfig:
     over a frozen base instead of fine-tuning the whole encoder; None (the default):
     full fine-tuning of a sequence classifier.
 
+    ``design`` ``packed`` trains a packed model (:mod:`stancekit.packed`, one pass per
+    sentence and holder; see :mod:`stancekit.training.packed_train`) instead of a per-pair
+    classifier; default ``pair``.
+
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see
     :func:`stancekit.training.card.read_card_notes` for its form. A relative path is read
@@ -258,8 +262,28 @@ class RecipeConfig:
     init_from: str | None = None
     card_notes: str | None = None
     adapter: AdapterSpec | None = None
+    design: str = "pair"
 
     def __post_init__(self) -> None:
+        if self.design not in ("pair", "packed"):
+            raise RecipeError(f"recipe: design={self.design!r} must be 'pair' or 'packed'")
+        if self.design == "packed":
+            clash = [
+                k
+                for k, on in (
+                    ("adapter", self.adapter is not None),
+                    ("intermediate", bool(self.intermediate)),
+                    ("init_from", bool(self.init_from)),
+                    ("train_seeds", len(self.train_seeds) > 1),
+                    ("average_last_checkpoints", self.average_last_checkpoints > 1),
+                )
+                if on
+            ]
+            if clash:
+                raise RecipeError(
+                    f"recipe: design='packed' does not support {clash} yet; remove them or "
+                    "train design='pair'"
+                )
         if not self.work_dir:  # a folder every user has: the platform cache
             from stancekit.bases import cache_dir
 

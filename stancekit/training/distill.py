@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from stancekit.model import StanceModel, _softmax
+from stancekit.model import PairInput, StanceModel, _softmax
 from stancekit.training.runtime import log
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "add_teacher_column",
     "check_compatible",
     "label_agreement",
+    "teacher_pair_probabilities",
     "teacher_probabilities",
 ]
 
@@ -147,4 +149,46 @@ def label_agreement(ds: Any, probs: np.ndarray, n_stance: int) -> dict[str, floa
         out[head] = (
             round(float((probs[m][:, cols].argmax(1) == y[m]).mean()), 4) if m.any() else 0.0
         )
+    return out
+
+
+def teacher_pair_probabilities(
+    teacher_dir: str | os.PathLike[str],
+    pairs: Sequence[PairInput],
+    *,
+    cache_dir: Path,
+    batch_size: int = 128,
+    chunk: int = 4096,
+) -> np.ndarray:
+    """``(len(pairs), 6)`` calibrated probabilities (stance then sentiment) of the teacher
+    in ``teacher_dir`` on ``pairs``, through its own :meth:`StanceModel.predict` (its own
+    tokenizer, template and design: any teacher fits any student, as a packed student of
+    an MPNet teacher needs). Cached in ``cache_dir/teacher-pairs.npy``, keyed by the
+    teacher's ``stancekit.json`` (which holds its weights' SHA-256) and the pairs; filled
+    chunk by chunk, so an interrupted run resumes scoring where it stopped."""
+    teacher = StanceModel.load(teacher_dir, device="cpu")
+    h = hashlib.sha256((Path(teacher_dir) / "stancekit.json").read_bytes())
+    for p in pairs:
+        h.update(repr((p.sentence, p.holder, p.target, p.holder_span, p.target_span)).encode())
+    key = h.hexdigest()
+    cache, meta = cache_dir / "teacher-pairs.npy", cache_dir / "teacher-pairs.json"
+    n_out = teacher.config.num_labels
+    done = 0
+    if cache.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
+        done = int(json.loads(meta.read_text())["done"])
+        out: np.ndarray = np.load(cache)
+    else:
+        out = np.zeros((len(pairs), n_out), dtype=np.float32)
+    t0 = time.monotonic()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    while done < len(pairs):
+        part = list(pairs[done : done + chunk])
+        s = teacher.predict(part, batch_size=batch_size)
+        out[done : done + len(part)] = np.concatenate([s.stance, s.sentiment], axis=1)
+        done += len(part)
+        tmp = cache_dir / "teacher-pairs.tmp.npy"
+        np.save(tmp, out)
+        os.replace(tmp, cache)
+        meta.write_text(json.dumps({"key": key, "teacher": str(teacher_dir), "done": done}))
+        log(f"teacher scored {done}/{len(pairs)} pairs ({time.monotonic() - t0:.0f}s)")
     return out

@@ -69,6 +69,7 @@ from stancekit.training.distill import (
     add_teacher_column,
     check_compatible,
     label_agreement,
+    teacher_pair_probabilities,
     teacher_probabilities,
 )
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
@@ -128,8 +129,11 @@ def train(
         version=config.version,
         max_length=config.max_length,
         window_stride=config.window_stride,
+        design=config.design,
     )
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
+    if config.design == "packed":
+        return _train_packed(config, sm, mcfg, rows, counts, data_dir, limit=limit)
     ds, cw = _weighted_dataset(config, sm, rows)
     teacher = _teacher_folder(config, data_dir, limit=limit)
     if teacher is not None:
@@ -211,6 +215,51 @@ def train(
     ).save(work / "final")
     (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
     log(f"saved the float32 model to {final}: {info}")
+    return final
+
+
+def _train_packed(
+    config: RecipeConfig,
+    sm: StanceModel,
+    mcfg: ModelConfig,
+    rows: list[tuple[Any, float]],
+    counts: dict[str, int],
+    data_dir: str | Path,
+    *,
+    limit: int | None,
+) -> Path:
+    """:func:`train` for ``design: "packed"``: class weights, the teacher's probabilities
+    (scored per pair by the teacher, cached), then :func:`.packed_train.train_packed`."""
+    from stancekit.training.packed_train import train_packed
+
+    work = Path(config.work_dir)
+    rows = drop_unencodable(sm, "training set", rows, key=lambda r: r[0])
+    cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
+    if config.stance_class_weight_power:
+        rows = [(e, w if e.stance is None else w * cw[e.stance]) for e, w in rows]
+    teacher = _teacher_folder(config, data_dir, limit=limit)
+    probs = None
+    if teacher is not None:
+        probs = teacher_pair_probabilities(
+            teacher, [e.pair for e, _ in rows], cache_dir=work, batch_size=config.eval_batch_size
+        )
+        log(f"distilling from {config.distill_from} (alphas {config.distill_alphas})")
+    run = train_packed(config, sm, rows, teacher=probs, alpha=config.distill_alphas)
+    info = {
+        **run,
+        "trained_examples_seen": run["global_step"] * config.batch_size,
+        "train_set_size": len(rows),
+        "train_set_counts": counts,
+        "stance_class_weights": [round(x, 4) for x in cw],
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if config.distill_from:
+        info["distilled_from"] = {"teacher": config.distill_from, "alpha": config.distill_alpha}
+    final = StanceModel(
+        sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
+    ).save(work / "final")
+    (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    log(f"saved the float32 packed model to {final}: {info}")
     return final
 
 
