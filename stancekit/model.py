@@ -292,11 +292,10 @@ class StanceModel:
         the weights afterwards (training) and call this again. Needs ``stancekit[onnx]``."""
         from stancekit.onnx_backend import onnx_runner
 
-        if self.pooled or self.packed:
+        if self.pooled:
             raise ValueError(
-                f"model {self.config.name!r} "
-                + ("packs levitated markers" if self.packed else "pools marker tokens")
-                + ", which the ONNX backend does not export yet; use backend='torch'"
+                f"model {self.config.name!r} pools marker tokens, which the ONNX backend does "
+                "not export yet; use backend='torch'"
             )
         if self.device.type != "cpu":
             raise ValueError(
@@ -555,6 +554,7 @@ class StanceModel:
                 max_length=self.config.max_length,
                 stride=self.config.window_stride,
                 batch_size=batch_size,
+                forward=None if self._onnx is None else self._onnx.packed,
             )
         return Scores(
             _softmax(logits[:, :n_st] / self.config.temperature_stance),

@@ -42,6 +42,16 @@ OPSET = 17
 #: Bumped when the export itself changes, so old cached graphs are not reused.
 _EXPORT_FORMAT = "stancekit-onnx-1"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: The inputs of a packed model's graph (:mod:`stancekit.packed`): the window rows with
+#: their position ids and 4-D additive mask, then each slot's row and pooled columns.
+_PACKED_INPUTS = (
+    "input_ids",
+    "token_type_ids",
+    "position_ids",
+    "attention_mask",
+    "slot_rows",
+    "slot_cols",
+)
 _INSTALL_HINT = (
     "the ONNX backend needs onnxruntime and onnx: pip install 'stancekit[onnx]' "
     "(or: pip install onnxruntime onnx)"
@@ -77,11 +87,26 @@ class OnnxRunner:
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         self.threads = opts.intra_op_num_threads
 
+        self._float_inputs = {
+            i.name for i in self.session.get_inputs() if i.type == "tensor(float)"
+        }
+
     def __call__(self, feats: Mapping[str, Any]) -> np.ndarray:
         """Logits (float32, ``(batch, num_labels)``) for padded inputs (arrays or tensors)."""
-        feed = {k: np.asarray(feats[k], dtype=np.int64) for k in self.input_names}
+        feed = {
+            k: np.asarray(feats[k], dtype=np.float32 if k in self._float_inputs else np.int64)
+            for k in self.input_names
+        }
         logits: np.ndarray = self.session.run(None, feed)[0]
         return logits.astype(np.float32, copy=False)
+
+    def packed(self, tensors: Mapping[str, torch.Tensor], slots: Sequence[Any]) -> np.ndarray:
+        """Logits of a packed batch (:func:`stancekit.packed.encode_packed`'s tensors and
+        slots), for a graph exported from a packed model."""
+        from stancekit.packed import slot_index
+
+        rows, cols = slot_index(slots)
+        return self({**tensors, "slot_rows": rows, "slot_cols": cols})
 
 
 def onnx_runner(
@@ -96,7 +121,8 @@ def onnx_runner(
     CPU), exporting it (and quantising it) first unless the cache already holds it."""
     _import_ort()
     folder = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
-    names = _input_names(tokenizer)
+    packed = bool(getattr(model, "packs_targets", False))
+    names = _PACKED_INPUTS if packed else _input_names(tokenizer)
     fp32 = folder / f"{_model_key(model, names)}.onnx"
     target = fp32.with_name(fp32.stem + "-int8.onnx") if quantize else fp32
     if target.exists():
@@ -142,6 +168,32 @@ def _model_key(model: torch.nn.Module, names: Sequence[str]) -> str:
     return h.hexdigest()[:24]
 
 
+class _PackedLogits(torch.nn.Module):
+    """A packed model's :meth:`~stancekit.packed.PackedPairModel.forward_indexed`."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self.model.forward_indexed(*inputs)  # type: ignore[operator]
+        return logits
+
+
+def _packed_sample(tokenizer: Any) -> tuple[torch.Tensor, ...]:
+    """Example inputs of a packed graph: two requests, a mention and a phrase target."""
+    from stancekit.packed import PackedRequest, encode_packed, slot_index
+
+    text = "Zas praised the CSTO and Armenia."
+    reqs = [
+        PackedRequest(text, "Zas", (0, 3), ((16, 20), None), ("", "nuclear power")),
+        PackedRequest(text, None, None, ((25, 32),)),
+    ]
+    pb = encode_packed(tokenizer, reqs, max_length=64, stride=16)
+    rows, cols = slot_index(pb.slots)
+    return (*(pb.tensors[k] for k in _PACKED_INPUTS[:4]), rows, cols)
+
+
 class _Logits(torch.nn.Module):
     """The classifier with positional inputs and the logits as its only output."""
 
@@ -161,15 +213,24 @@ def _export(model: torch.nn.Module, tokenizer: Any, names: Sequence[str], out: P
         raise ValueError(
             "the ONNX backend exports from a model on the CPU; load it with device='cpu'"
         )
-    sample = tokenizer(
-        ["Zas → CSTO", "the author → Azerbaijan"],
-        ["<h> Zas </h> praised the <t> CSTO </t>.", "Talks with <t> Baku </t> stalled again."],
-        padding=True,
-        return_tensors="pt",
-    )
-    args = tuple(sample[k] for k in names)
-    axes = {k: {0: "batch", 1: "sequence"} for k in names}
-    axes["logits"] = {0: "batch"}
+    wrapper: torch.nn.Module
+    if tuple(names) == _PACKED_INPUTS:
+        args = _packed_sample(tokenizer)
+        axes = {k: {0: "batch", 1: "sequence"} for k in names[:3]}
+        axes["attention_mask"] = {0: "batch", 2: "sequence", 3: "keys"}
+        axes["slot_rows"] = axes["slot_cols"] = axes["logits"] = {0: "slots"}
+        wrapper = _PackedLogits(model)
+    else:
+        sample = tokenizer(
+            ["Zas → CSTO", "the author → Azerbaijan"],
+            ["<h> Zas </h> praised the <t> CSTO </t>.", "Talks with <t> Baku </t> stalled again."],
+            padding=True,
+            return_tensors="pt",
+        )
+        args = tuple(sample[k] for k in names)
+        axes = {k: {0: "batch", 1: "sequence"} for k in names}
+        axes["logits"] = {0: "batch"}
+        wrapper = _Logits(model, names)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".onnx.tmp", dir=out.parent)
     os.close(fd)
@@ -179,7 +240,7 @@ def _export(model: torch.nn.Module, tokenizer: Any, names: Sequence[str], out: P
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer and exporter deprecation chatter
             torch.onnx.export(
-                _Logits(model, names),
+                wrapper,
                 args,
                 tmp,
                 dynamo=False,

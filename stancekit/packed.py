@@ -34,7 +34,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ __all__ = [
     "requests_for_pairs",
     "save_packed_model",
     "score_packed",
+    "slot_index",
 ]
 
 #: The two tokens that stand for a target's mention (single tokens of the BERT vocabulary
@@ -267,18 +268,27 @@ class LevitatedHead(PairHead):
         super().__init__(hidden_size, num_labels, pooling="markers", dropout=dropout)
         self.dense = nn.Linear(4 * hidden_size, hidden_size)
 
-    def pool_slots(self, hidden: torch.Tensor, slots: Sequence[_Slot]) -> torch.Tensor:
-        """The pooled vector of each slot, ``(n_slots, 4 * hidden)``."""
-        w = torch.tensor([s.window for s in slots], dtype=torch.long)
-        cols = [[0, s.h_pos, s.t_open, s.t_close] for s in slots]
-        picked = hidden[w[:, None], torch.tensor(cols, dtype=torch.long)]
-        return picked.reshape(len(slots), -1)
-
-    def forward_slots(self, hidden: torch.Tensor, slots: Sequence[_Slot]) -> torch.Tensor:
-        x = self.dropout(self.pool_slots(hidden, slots))
-        x = self.dropout(torch.tanh(self.dense(x)))
+    def forward_at(
+        self, hidden: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits of the slots at ``rows`` (``(n,)``) and columns ``cols`` (``(n, 4)``:
+        ``[CLS]``, holder marker, target open and close; see :func:`slot_index`)."""
+        x = hidden[rows[:, None], cols].reshape(rows.shape[0], -1)
+        x = self.dropout(torch.tanh(self.dense(self.dropout(x))))
         logits: torch.Tensor = self.out_proj(x)
         return logits
+
+    def forward_slots(self, hidden: torch.Tensor, slots: Sequence[_Slot]) -> torch.Tensor:
+        rows, cols = slot_index(slots)
+        return self.forward_at(hidden, rows.to(hidden.device), cols.to(hidden.device))
+
+
+def slot_index(slots: Sequence[_Slot]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rows, cols)`` of the slots for :meth:`LevitatedHead.forward_at`: each slot's
+    window row and its four pooled columns."""
+    rows = torch.tensor([s.window for s in slots], dtype=torch.long)
+    cols = torch.tensor([[0, s.h_pos, s.t_open, s.t_close] for s in slots], dtype=torch.long)
+    return rows, cols.reshape(len(slots), 4)
 
 
 class PackedPairModel(nn.Module):
@@ -307,6 +317,25 @@ class PackedPairModel(nn.Module):
         hidden = self.encoder(**{k: v.to(device) for k, v in batch.items()}).last_hidden_state
         return self.head.forward_slots(hidden, slots)
 
+    def forward_indexed(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        position_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        rows: torch.Tensor,
+        cols: torch.Tensor,
+    ) -> torch.Tensor:
+        """:meth:`forward` on plain tensors (the slots as :func:`slot_index` gives them): the
+        form the ONNX export traces."""
+        hidden = self.encoder(
+            input_ids=input_ids,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            attention_mask=attention_mask,
+        ).last_hidden_state
+        return self.head.forward_at(hidden, rows, cols)
+
 
 @dataclass(frozen=True)
 class PackedOutput:
@@ -329,10 +358,11 @@ def score_packed(
     max_length: int,
     stride: int,
     batch_size: int = 32,
+    forward: Callable[[dict[str, torch.Tensor], list[_Slot]], np.ndarray] | None = None,
 ) -> PackedOutput:
     """Score every target of every request, one encoder pass per window of each request;
     a target's logits are averaged over the windows the per-pair rule chooses (see the
-    module docstring)."""
+    module docstring). ``forward`` runs a batch instead of ``model`` (the ONNX backend)."""
     model.eval()
     n_out = sum(len(r.target_spans) for r in requests)
     first = np.cumsum([0] + [len(r.target_spans) for r in requests])[:-1]
@@ -348,7 +378,10 @@ def score_packed(
             np.add.at(windows, lo + np.asarray(pb.requests, dtype=np.int64), 1)
             if not pb.slots:
                 continue
-            logits = model(pb.tensors, pb.slots).float().cpu().numpy()
+            if forward is not None:
+                logits = forward(pb.tensors, pb.slots)
+            else:
+                logits = model(pb.tensors, pb.slots).float().cpu().numpy()
             for s, row in zip(pb.slots, logits, strict=True):
                 by_target[int(first[lo + s.request]) + s.target].append((s.holder_in, row))
     width = int(model.head.out_proj.out_features)
@@ -393,6 +426,7 @@ def pair_logits(
     max_length: int,
     stride: int,
     batch_size: int = 32,
+    forward: Callable[[dict[str, torch.Tensor], list[_Slot]], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits of each pair (float32, ``(n, num_labels)``) and whether it was read in
     several windows, packing the pairs that share a sentence and holder. A mention no
@@ -406,6 +440,7 @@ def pair_logits(
         max_length=max_length,
         stride=stride,
         batch_size=batch_size,
+        forward=forward,
     )
     first = np.cumsum([0] + [len(requests[r].target_spans) for r in order])[:-1]
     pos = {r: k for k, r in enumerate(order)}
@@ -416,7 +451,13 @@ def pair_logits(
     if len(lost):
         again = [replace(pairs[int(i)], target_span=None) for i in lost]
         logits[lost] = pair_logits(
-            model, tokenizer, again, max_length=max_length, stride=stride, batch_size=batch_size
+            model,
+            tokenizer,
+            again,
+            max_length=max_length,
+            stride=stride,
+            batch_size=batch_size,
+            forward=forward,
         )[0]
     return logits, windowed
 

@@ -215,13 +215,30 @@ def test_a_mention_longer_than_a_window_is_read_as_its_name(tiny_packed_dir: Pat
     np.testing.assert_allclose(s.stance, by_name.stance, atol=1e-6)
 
 
-def test_a_packed_model_quantizes_and_refuses_onnx_clearly(tiny_packed_dir: Path) -> None:
+def test_a_packed_model_quantizes_to_int8(tiny_packed_dir: Path) -> None:
     sm = StanceModel.load(tiny_packed_dir, device="cpu", quantize=True)
     assert sm.config.extra["quantized"] == "int8"
     assert np.isfinite(sm.predict(_pairs()).stance).all()
-    fresh = StanceModel.load(tiny_packed_dir, device="cpu")
-    with pytest.raises(ValueError, match=r"packs levitated markers.*use backend='torch'"):
-        fresh.use_onnx()
+
+
+def test_the_onnx_backend_runs_a_packed_model_with_the_torch_probabilities(
+    tiny_packed_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    long = SENT + " " + " ".join(["The talks went on."] * 12) + " Belarus agreed."
+    b = long.rindex("Belarus")
+    pairs = [*_pairs(), PairInput(long, None, "Belarus", None, (b, b + 7))]
+    ref = StanceModel.load(tiny_packed_dir, device="cpu").predict(pairs, batch_size=2)
+    onnx = StanceModel.load(tiny_packed_dir, device="cpu").use_onnx(cache_dir=tmp_path)
+    got = onnx.predict(pairs, batch_size=2)
+    assert got.windowed.tolist() == ref.windowed.tolist() == [False] * 5 + [True]
+    np.testing.assert_allclose(got.stance, ref.stance, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(got.sentiment, ref.sentiment, atol=1e-4, rtol=0)
+    int8 = StanceModel.load(tiny_packed_dir, device="cpu").use_onnx(
+        cache_dir=tmp_path, quantize=True
+    )
+    assert np.abs(int8.predict(pairs).stance - ref.stance).max() < 0.1
 
 
 def test_a_packed_model_refuses_weights_that_do_not_match_their_hash(
