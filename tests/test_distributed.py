@@ -212,12 +212,14 @@ def _assert_same_rows(ray_rows: list[dict[str, Any]], local_rows: list[dict[str,
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("model_fixture", ["tiny_model_dir", "tiny_packed_dir"])
 def test_ray_rows_equal_single_process_rows_with_two_workers(
-    local_ray: Any, tiny_model_dir: Path, seed_text: str
+    local_ray: Any, model_fixture: str, seed_text: str, request: pytest.FixtureRequest
 ) -> None:
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.distributed import analyze_dataset
 
+    tiny_model_dir = request.getfixturevalue(model_fixture)  # per-pair, then packed
     docs = _corpus(seed_text)
     analyzer = StanceAnalyzer(model=tiny_model_dir, targets=TARGETS)
     local = [
