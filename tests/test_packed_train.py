@@ -81,6 +81,8 @@ def test_a_packed_recipe_trains_finalizes_and_resumes_as_if_never_stopped(
     assert s.stance.shape == (1, 3)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert set(metrics["sets"]) == {"stance_dev", "sentiment_dev"}
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "once per holder" in card and "AutoModelForSequenceClassification" not in card
     straight = load_file(str(tmp_path / "work" / "final" / "model.safetensors"))
 
     # the same run stopped by its time budget after one step, then resumed, ends with the

@@ -336,6 +336,51 @@ def _adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
     return out
 
 
+def _packed_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
+    """A packed model's intro, input format and usage (:mod:`stancekit.packed`)."""
+    dtype = "float16" if config.fp16_weights else "float32"
+    return [
+        "A packed stance model: a fine-tuned MiniLM-L6 (sentence-transformers "
+        "`all-MiniLM-L6-v2` encoder, 6 layers, 384 hidden) that reads a sentence **once per "
+        "holder** for all its targets (packed levitated markers, PL-Marker; "
+        "`stancekit.packed`), with a head over `[CLS]`, the holder marker and the target's "
+        "two markers giving six logits: **stance** (`favor`, `against`, `none`) and "
+        "**sentiment** (`positive`, `neutral`, `negative`). One safetensors file holds the "
+        f"encoder and the head ({dtype}); `stancekit.json` says `design: packed` and holds "
+        "the calibration temperatures and the weights' SHA-256.",
+        "",
+        "## Intended use",
+        "",
+        "As the per-pair models: which actor named in an English news sentence is for or "
+        "against which other actor or topic, and how the sentence portrays the target, for "
+        "research and triage, never for decisions about individuals without human review; "
+        "faster, because pairs that share a sentence and a holder cost one encoder pass.",
+        "",
+        "## Input format",
+        "",
+        "`[CLS] holder [SEP] sentence [SEP]` (`the author` for the text's own voice), the "
+        "holder mention wrapped in `<h> … </h>` in the sentence; then, per target, two "
+        "levitated tokens (`[unused0]`, `[unused1]`) with the position ids of the first and "
+        "last token of the target's mention, which attend to the text and to each other only "
+        "(the text never attends to them, so packing changes no probability). A target the "
+        "sentence does not name is read as a levitated phrase: `[unused0] name [unused1]` "
+        "after the text. Sentences longer than "
+        f"{config.max_length} tokens are read in overlapping windows (stride "
+        f"{config.window_stride}).",
+        "",
+        "```python",
+        "from stancekit.model import PairInput, StanceModel",
+        "",
+        f'sm = StanceModel.load("models/{config.name}")',
+        'text = "Zas praised the CSTO and criticised Azerbaijan."',
+        'pairs = [PairInput(text, "Zas", "CSTO", (0, 3), (16, 20)),',
+        '         PairInput(text, "Zas", "Azerbaijan", (0, 3), (36, 46))]',
+        "scores = sm.predict(pairs)  # one encoder pass for both",
+        "```",
+        "",
+    ]
+
+
 def _intro_lines(config: RecipeConfig) -> list[str]:
     """What the model is: the card's first paragraph."""
     if config.adapter is not None:
@@ -378,19 +423,9 @@ def _usage_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
     ]
 
 
-def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
-    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
-    info = metrics.get("training", {})
-    counts = info.get("train_set_counts", {})
-    dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
-    weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
-    distinct = info.get("train_set_size", 0)
-    if any(d.repeat > 1 for d in config.datasets):  # train_set_size counts the copies
-        distinct = sum(counts.values())
-    epochs_seen = info.get("trained_examples_seen", 0) / max(distinct, 1)
-    lines = [
-        f"# {config.name} {config.version}",
-        "",
+def _per_pair_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
+    """A per-pair model's intro, intended use, input format and usage."""
+    return [
         *_intro_lines(config),
         "## Intended use",
         "",
@@ -410,6 +445,28 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         f"{config.window_stride}).",
         "",
         *_usage_lines(config, metrics),
+    ]
+
+
+def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
+    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
+    info = metrics.get("training", {})
+    counts = info.get("train_set_counts", {})
+    dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})
+    weakest = min(dsa_f1.items(), key=lambda kv: kv[1]) if dsa_f1 else None
+    distinct = info.get("train_set_size", 0)
+    if any(d.repeat > 1 for d in config.datasets):  # train_set_size counts the copies
+        distinct = sum(counts.values())
+    epochs_seen = info.get("trained_examples_seen", 0) / max(distinct, 1)
+    head_lines = (
+        _packed_lines(config, metrics)
+        if config.design == "packed"
+        else _per_pair_lines(config, metrics)
+    )
+    lines = [
+        f"# {config.name} {config.version}",
+        "",
+        *head_lines,
         "## Training data",
         "",
         "| dataset | file | pairs used | labels trained | source | licence |",
