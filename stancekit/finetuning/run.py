@@ -77,7 +77,14 @@ def load_base(base: str | os.PathLike[str] | None) -> tuple[StanceModel, str, st
 
 
 def _not_pooled(sm: StanceModel) -> StanceModel:
-    """``sm``, or a clear error for an adapter model, which finetune cannot train yet."""
+    """``sm``, or a clear error for an adapter or a packed model, which finetune cannot
+    train yet."""
+    if sm.packed:
+        raise ValueError(
+            f"base={sm.config.name!r} is a packed model (one pass per sentence and holder), "
+            "which finetune cannot train yet; train it with stancekit train-default "
+            "(design 'packed'), or fine-tune the per-pair fast model (models/stancekit-minilm)"
+        )
     if sm.pooled:
         raise ValueError(
             f"base={sm.config.name!r} is an adapter model over a pinned base (marker "
