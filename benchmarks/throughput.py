@@ -3,6 +3,12 @@ pipeline, and against the machine's own matmul speed. Every figure is the median
 ``--runs`` runs in this one process (after one untimed warm-up).
 
     PYTHONPATH=. python benchmarks/throughput.py [--data ../shared/data] [--runs 3] [--quick]
+        [--model FOLDER_OR_NAME] [--against FOLDER_OR_NAME]
+
+``--model`` measures another model than the default (a packed one too: its forward passes
+and FLOPs are counted from the packed rows); ``--against`` times a second model end to end
+and scoring alone in the same process and prints the ratios (issue 20: a student against
+0.3.0). The transformers-pipeline baseline is always the default model.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import torch
 
 from stancekit import StanceAnalyzer
 from stancekit.actors import find_actors
-from stancekit.model import PairInput, StanceModel, default_model_path
+from stancekit.model import PairInput, StanceModel, default_model_path, model_path
 from stancekit.pairs import build_pairs
 from stancekit.segment import document_id, parse_many
 from stancekit.targets import DEFAULT_TARGETS, Target, TargetIndex
@@ -99,7 +105,20 @@ def staged(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int = 16) -> di
 
 
 def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> list[list[int]]:
-    """Real (unpadded) lengths of the sequences of each forward pass of ``predict``."""
+    """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
+    packed model, of its rows: text and levitated markers)."""
+    if model.packed:
+        from stancekit.packed import encode_packed, requests_for_pairs
+
+        reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
+        reqs.sort(key=lambda r: len(r.sentence))
+        c = model.config
+        return [
+            encode_packed(
+                model.tokenizer, reqs[lo : lo + bs], max_length=c.max_length, stride=c.window_stride
+            ).lengths
+            for lo in range(0, len(reqs), bs)
+        ]
     seen: list[list[int]] = []
 
     def hook(_mod: Any, _args: Any, kwargs: dict[str, Any]) -> None:
@@ -152,6 +171,8 @@ def main() -> None:
     ap.add_argument("--top-targets", type=int, default=10)
     ap.add_argument("--baseline-pairs", type=int, default=300, help="pipeline subset size")
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 docs, 1 run")
+    ap.add_argument("--model", help="model folder or name to measure (default: the default)")
+    ap.add_argument("--against", help="a second model to time in the same run (e.g. fast)")
     args = ap.parse_args()
     if args.quick:
         args.n_docs, args.runs, args.baseline_pairs = 20, 1, 50
@@ -160,9 +181,12 @@ def main() -> None:
     docs, targets = build_corpus(args)
     chars = sum(map(len, docs))
     t0 = time.perf_counter()
-    analyzer = StanceAnalyzer(targets=targets)
+    analyzer = StanceAnalyzer(model=args.model or default_model_path(), targets=targets)
     load_s = time.perf_counter() - t0
     model = analyzer.model
+    is_default = model_path(args.model or default_model_path()).resolve() == (
+        default_model_path().resolve()
+    )
 
     # 1. end to end
     e2e_s, results = median_time(lambda: list(analyzer.analyze_many(docs, progress=False)), runs)
@@ -204,7 +228,7 @@ def main() -> None:
         lambda: model.predict(subset, batch_size=analyzer.batch_size), runs
     )
     stance_labels = sub_scores.stance_labels
-    agree = sum(
+    agree = is_default and sum(
         max((o for o in out if o["label"].startswith("stance:")), key=lambda o: o["score"])["label"]
         == "stance:" + stance_labels[int(row.argmax())]
         for out, row in zip(outs, sub_scores.stance, strict=True)
@@ -217,12 +241,29 @@ def main() -> None:
     peak = max(matmul_gflops(1024, runs), matmul_gflops(2048, runs))
     maxrss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    against: dict[str, Any] = {}
+    if args.against:
+        other = StanceAnalyzer(model=args.against, targets=targets)
+        a_e2e, a_res = median_time(lambda: list(other.analyze_many(docs, progress=False)), runs)
+        a_score, _ = median_time(
+            lambda: other.model.predict(inputs, batch_size=other.batch_size), runs
+        )
+        a_shapes = forward_shapes(other.model, inputs, other.batch_size)
+        a_flops, _ = model_flops(other.model.model.config, a_shapes, padded=False)
+        against = {
+            "name": str(args.against),
+            "e2e_jps": sum(len(r.judgements) for r in a_res) / a_e2e,
+            "score_jps": n / a_score,
+            "passes": sum(len(b) for b in a_shapes) / n,
+            "gflop": a_flops / n / 1e9,
+        }
+
     # report
     e2e_jps, score_jps, base_jps = n_judg / e2e_s, n / score_s, len(subset) / base_s
     rows: list[tuple[str, str]] = [
         ("CPU", cpu_model()),
         ("torch / threads", f"{torch.__version__} / {torch.get_num_threads()}"),
-        ("model (load s)", f"{default_model_path().name} ({load_s:.1f} s)"),
+        ("model (load s)", f"{model.config.name} {model.config.version} ({load_s:.1f} s)"),
         ("corpus", f"{len(docs)} docs, {chars:,} chars, {len(targets)} targets"),
         ("judgements (errors)", f"{n_judg:,} ({errors} failed docs)"),
         ("runs (median of)", str(runs)),
@@ -242,7 +283,12 @@ def main() -> None:
     rows += [
         ("3. pipeline 1-at-a-time", f"{len(subset)} pairs (every {step}th) in {base_s:.2f} s"),
         ("   judgements/s", f"{base_jps:,.1f}"),
-        ("   same stance label", f"{agree}/{len(subset)} pairs agree with stancekit"),
+        (
+            "   same stance label",
+            f"{agree}/{len(subset)} pairs agree with stancekit"
+            if is_default
+            else "n/a (the measured model is not the default)",
+        ),
         ("   stancekit same subset", f"{len(subset) / sub_s:,.1f} judgements/s"),
         ("   scoring / baseline", f"{score_jps / base_jps:.2f}x"),
         ("   subset scoring / base", f"{(len(subset) / sub_s) / base_jps:.2f}x"),
@@ -255,8 +301,23 @@ def main() -> None:
             "   share of matmul peak",
             f"{real_f / score_s / 1e9 / peak:.1%} real, {pad_f / score_s / 1e9 / peak:.1%} padded",
         ),
+        ("   passes / judgement", f"{sum(len(b) for b in shapes) / n:.3f}"),
+        ("   GFLOP / judgement", f"{real_f / n / 1e9:.3f}"),
         ("5. peak RSS", f"{maxrss_mib:,.0f} MiB"),
     ]
+    if against:
+        rows += [
+            ("", ""),
+            (f"6. against {against['name']}", ""),
+            ("   end to end judgements/s", f"{against['e2e_jps']:,.1f}"),
+            ("   scoring judgements/s", f"{against['score_jps']:,.1f}"),
+            (
+                "   passes / GFLOP per judgement",
+                f"{against['passes']:.3f} / {against['gflop']:.3f}",
+            ),
+            ("   end to end: model / against", f"{e2e_jps / against['e2e_jps']:.2f}x"),
+            ("   scoring: model / against", f"{score_jps / against['score_jps']:.2f}x"),
+        ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}" if k else "")
