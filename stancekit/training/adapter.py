@@ -43,6 +43,7 @@ from stancekit.pairmodel import (
 )
 from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
 from stancekit.training.layercache import build_cache
+from stancekit.training.loop import StepClock, after_step, load_checkpoint, trainable
 from stancekit.training.runtime import log, seed_everything, warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
@@ -156,64 +157,6 @@ def batches_for_epoch(
     return [out[i] for i in perm]
 
 
-def _trainable(model: torch.nn.Module) -> dict[str, torch.nn.Parameter]:
-    return {n: p for n, p in model.named_parameters() if p.requires_grad}
-
-
-def _save_checkpoint(
-    folder: Path,
-    model: torch.nn.Module,
-    opt: Any,
-    sched: Any,
-    step: int,
-    loss_sum: float,
-    seconds: float,
-) -> None:
-    """Trainable weights (safetensors), optimizer and scheduler state, step; atomically."""
-    from safetensors.torch import save_file
-
-    tmp = folder.with_name(folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {n: p.detach().contiguous() for n, p in _trainable(model).items()},
-        str(tmp / "trainable.safetensors"),
-    )
-    torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "state.pt")
-    info = {"step": step, "loss_sum": loss_sum, "train_seconds_total": round(seconds, 1)}
-    (tmp / "step.json").write_text(json.dumps(info))
-    old = folder.with_name(folder.name + ".old")
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    if old.exists():
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-
-
-def _load_checkpoint(
-    folder: Path, model: torch.nn.Module, opt: Any, sched: Any
-) -> tuple[int, float, float]:
-    """Restore a checkpoint; returns ``(step, summed loss, training seconds so far)``."""
-    from safetensors.torch import load_file
-
-    weights = load_file(str(folder / "trainable.safetensors"))
-    params = _trainable(model)
-    if set(weights) != set(params):
-        raise RecipeError(
-            f"adapter checkpoint {str(folder)!r} holds other weights than this recipe trains "
-            "(another adapter setting?); delete it or choose another work_dir"
-        )
-    with torch.no_grad():
-        for n, p in params.items():
-            p.copy_(weights[n])
-    state = torch.load(folder / "state.pt", weights_only=True)
-    opt.load_state_dict(state["optimizer"])
-    sched.load_state_dict(state["scheduler"])
-    info = json.loads((folder / "step.json").read_text())
-    return int(info["step"]), float(info["loss_sum"]), float(info.get("train_seconds_total", 0))
-
-
 def train_adapter(
     config: RecipeConfig,
     sm: StanceModel,
@@ -252,8 +195,8 @@ def train_adapter(
     se = torch.tensor(ds["sentiment_label"])
     wt = torch.tensor(ds["weight"], dtype=torch.float32)
 
-    lora = [p for n, p in _trainable(model).items() if "lora_" in n]
-    head = [p for n, p in _trainable(model).items() if "lora_" not in n]
+    lora = [p for n, p in trainable(model).items() if "lora_" in n]
+    head = [p for n, p in trainable(model).items() if "lora_" not in n]
     opt = torch.optim.AdamW(
         [
             {"params": lora, "lr": config.learning_rate},
@@ -267,7 +210,7 @@ def train_adapter(
     ckpt = work / "adapter-checkpoint"
     step, loss_sum, seconds_before = 0, 0.0, 0.0
     if (ckpt / "step.json").is_file():
-        step, loss_sum, seconds_before = _load_checkpoint(ckpt, model, opt, sched)
+        step, loss_sum, seconds_before = load_checkpoint(ckpt, model, opt, sched)
         log(f"resuming the adapter from step {step} of {max_steps}")
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     log(
@@ -281,6 +224,7 @@ def train_adapter(
         layer.train()
     t_run = time.monotonic()
     step0 = step
+    seen = 0
     epoch_batches: tuple[int, list[np.ndarray]] | None = None
     while step < max_steps:
         epoch, b = divmod(step, steps_per_epoch)
@@ -309,23 +253,11 @@ def train_adapter(
         opt.zero_grad(set_to_none=True)
         step += 1
         loss_sum += float(loss.detach())
-        if step % config.logging_steps == 0 or step == max_steps:
-            dt = time.monotonic() - t_run
-            rate = (step - step0) * config.batch_size / dt if dt else 0.0
-            left = (max_steps - step) * config.batch_size / rate / 60 if rate else 0.0
-            log(
-                f"step {step}/{max_steps} (epoch {epoch + 1}) loss {loss_sum / step:.4f} "
-                f"lr {sched.get_last_lr()[0]:.2e} {rate:.1f} pairs/s, ~{left:.0f} min left"
-            )
-        out_of_time = (
-            config.max_train_minutes is not None
-            and time.monotonic() - t_run > config.max_train_minutes * 60
-        )
-        if step % config.save_steps == 0 or step == max_steps or out_of_time:
-            elapsed = seconds_before + time.monotonic() - t_run
-            _save_checkpoint(ckpt, model, opt, sched, step, loss_sum, elapsed)
-        if out_of_time:
-            log(f"max_train_minutes={config.max_train_minutes} reached at step {step}; stopping")
+        seen += len(ids)
+        clock = StepClock(t_run, step0, seconds_before)
+        if after_step(
+            config, clock, ckpt, model, opt, sched, step, max_steps, epoch, loss_sum, seen
+        ):
             break
     model.eval()
     run = {

@@ -28,9 +28,9 @@ import torch
 
 from stancekit.model import StanceModel
 from stancekit.packed import PackedRequest, encode_packed
-from stancekit.training.adapter import _load_checkpoint, _save_checkpoint
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example
+from stancekit.training.loop import StepClock, after_step, load_checkpoint
 from stancekit.training.runtime import log, warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
@@ -121,7 +121,7 @@ def train_packed(
     ckpt = work / "packed-checkpoint"
     step, loss_sum, seconds_before = 0, 0.0, 0.0
     if (ckpt / "step.json").is_file():
-        step, loss_sum, seconds_before = _load_checkpoint(ckpt, model, opt, sched)
+        step, loss_sum, seconds_before = load_checkpoint(ckpt, model, opt, sched)
         log(f"resuming the packed model from step {step} of {max_steps}")
     log(
         f"packed: {len(examples)} judgements in {len(requests)} (sentence, holder) requests "
@@ -163,23 +163,10 @@ def train_packed(
         sched.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        if step % config.logging_steps == 0 or step == max_steps:
-            dt = time.monotonic() - t_run
-            rate = seen / dt if dt else 0.0
-            left = (max_steps - step) / ((step - step0) / dt) / 60 if dt else 0.0
-            log(
-                f"step {step}/{max_steps} (epoch {epoch + 1}) loss {loss_sum / step:.4f} "
-                f"lr {sched.get_last_lr()[0]:.2e} {rate:.1f} judgements/s, ~{left:.0f} min left"
-            )
-        out_of_time = (
-            config.max_train_minutes is not None
-            and time.monotonic() - t_run > config.max_train_minutes * 60
-        )
-        if step % config.save_steps == 0 or step == max_steps or out_of_time:
-            elapsed = seconds_before + time.monotonic() - t_run
-            _save_checkpoint(ckpt, model, opt, sched, step, loss_sum, elapsed)
-        if out_of_time:
-            log(f"max_train_minutes={config.max_train_minutes} reached at step {step}; stopping")
+        clock = StepClock(t_run, step0, seconds_before)
+        if after_step(
+            config, clock, ckpt, model, opt, sched, step, max_steps, epoch, loss_sum, seen
+        ):
             break
     model.eval()
     return {
