@@ -201,20 +201,29 @@ def train(
     if len(seeds) > 1:
         info["soup_of_train_seeds"] = list(seeds)
         info["runs"] = runs
+    if init is not None:
+        info["initialized_from"] = {"model": config.init_from, "weights_sha256": init_sha}
+    elif start is not None:
+        info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
+    return _save_final(config, sm, mcfg, info)
+
+
+def _save_final(
+    config: RecipeConfig, sm: StanceModel, mcfg: ModelConfig, info: dict[str, Any]
+) -> Path:
+    """Save the trained float32 model to ``<work_dir>/final`` with its training facts
+    (and the teacher's, when distilled) in ``extra`` and ``train_info.json``."""
+    work = Path(config.work_dir)
     if config.distill_from:
         st_a, se_a = config.distill_alphas
         info["distilled_from"] = {"teacher": config.distill_from, "alpha": st_a}
         if se_a != st_a:
             info["distilled_from"]["alpha_sentiment"] = se_a
-    if init is not None:
-        info["initialized_from"] = {"model": config.init_from, "weights_sha256": init_sha}
-    elif start is not None:
-        info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     final = StanceModel(
         sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
     ).save(work / "final")
     (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
-    log(f"saved the float32 model to {final}: {info}")
+    log(f"saved the float32 {config.design} model to {final}: {info}")
     return final
 
 
@@ -253,14 +262,7 @@ def _train_packed(
         "stance_class_weights": [round(x, 4) for x in cw],
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    if config.distill_from:
-        info["distilled_from"] = {"teacher": config.distill_from, "alpha": config.distill_alpha}
-    final = StanceModel(
-        sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
-    ).save(work / "final")
-    (work / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
-    log(f"saved the float32 packed model to {final}: {info}")
-    return final
+    return _save_final(config, sm, mcfg, info)
 
 
 def _weighted_dataset(
