@@ -6,6 +6,9 @@ no network). The folder's ``stancekit.json`` (:class:`ModelConfig`) says how to 
 logits (the first ``len(stance_labels)`` are stance, the rest sentiment), how a pair is
 written as model input (:class:`Template`), the calibration temperatures and the SHA-256
 of the weights. The model knows nothing of actors: it scores the pairs it is given.
+Two other kinds of folder load behind the same class: an adapter over a pinned base
+(:mod:`stancekit.pairmodel`) and a packed model (``design: packed``,
+:mod:`stancekit.packed`), which reads the pairs sharing a sentence and holder in one pass.
 
 Example:
     >>> from stancekit.model import PairInput, Template
