@@ -279,10 +279,10 @@ def load_base_encoder(name: str, *, weights_sha256: str | None = None) -> Any:
     from transformers import AutoModel
 
     from stancekit.bases import resolve_base
-    from stancekit.model import _quiet_transformers
+    from stancekit.modelfiles import quiet_transformers
 
     base_dir = resolve_base(name, weights_sha256=weights_sha256)
-    with _quiet_transformers():
+    with quiet_transformers():
         return AutoModel.from_pretrained(
             base_dir,
             local_files_only=True,
