@@ -446,13 +446,26 @@ _SUMMARY_COLUMNS = [
 ]
 
 
+#: Character offsets and indices that may be missing (the author has no mention): nullable
+#: integers in tables, so a CSV says ``9``, not ``9.0``.
+_OPTIONAL_INT_COLUMNS = (
+    *("holder_start", "holder_end", "target_start", "target_end"),
+    *("evidence_index", "evidence_start", "evidence_end"),
+)
+
+
 def _frame(records: list[dict[str, Any]], default_columns: list[str]) -> pd.DataFrame:
-    """A DataFrame of ``records``; with no records, empty with the usual columns."""
+    """A DataFrame of ``records``; with no records, empty with the usual columns. Offsets
+    that may be missing are nullable integers (``Int64``)."""
     import pandas as pd
 
-    return pd.DataFrame.from_records(
+    frame = pd.DataFrame.from_records(
         records, columns=list(records[0]) if records else default_columns
     )
+    for col in _OPTIONAL_INT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = frame[col].astype("Int64")
+    return frame
 
 
 def _attributed_sentences(judgements: Sequence[Judgement]) -> set[int]:

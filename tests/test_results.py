@@ -149,6 +149,17 @@ def test_dataframes_have_one_row_per_judgement_and_per_summary_row() -> None:
     assert len(RESULT.summary().to_dataframe()) == 2
 
 
+def test_offsets_in_tables_are_integers_and_missing_ones_stay_empty_in_csv() -> None:
+    df = RESULT.to_dataframe()  # the author's row has no holder mention
+    assert str(df["holder_start"].dtype) == "Int64" and df["holder_start"].isna().sum() == 1
+    row = df.to_csv(index=False).splitlines()[1].split(",")
+    cols = list(df.columns)
+    assert row[cols.index("holder_start")] == "0" and row[cols.index("target_end")] == "20"
+    assert ",," in df.to_csv(index=False).splitlines()[3]  # the author: empty, not NaN
+    summary = RESULT.summary().to_dataframe()
+    assert str(summary["evidence_start"].dtype) == "Int64"
+
+
 def test_empty_result_still_has_the_columns() -> None:
     empty = DocumentResult(Document(id="e", text=""), (CSTO,))
     assert empty.to_dataframe().empty and "stance" in empty.to_dataframe().columns
