@@ -17,6 +17,11 @@ the incomplete tail, and skips every input whose id *and* SHA-256 of its text ma
 complete document; the others (new, changed, or failed last time) are analysed and
 appended. Groups of documents whose text changed, or that are no longer among the inputs,
 are not copied into ``FILE``.
+
+Each document line also records the run's ``settings`` (what its rows are: judgements or
+summary rows and their level, the model, the targets). ``--resume`` with other settings
+than the file's is refused with :class:`ResumeSettingsError`, which names both: the file
+would otherwise hold rows of two kinds.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import IO, Any
 from stancekit.atomic import atomic_open
 from stancekit.results import json_line
 
-__all__ = ["Journal", "is_document_line", "read_output", "text_sha256"]
+__all__ = ["Journal", "ResumeSettingsError", "is_document_line", "read_output", "text_sha256"]
 
 Key = tuple[str, str]  # (document id, SHA-256 of its text)
 
@@ -48,10 +53,17 @@ def is_document_line(record: Mapping[str, Any]) -> bool:
     return "text_sha256" in record
 
 
-def _scan(f: IO[bytes]) -> tuple[dict[Key, tuple[int, int]], int]:
+class ResumeSettingsError(ValueError):
+    """``--resume`` of an output written with other settings (rows, level, model, targets)."""
+
+
+def _scan(
+    f: IO[bytes], settings: Mapping[str, Any] | None = None
+) -> tuple[dict[Key, tuple[int, int]], int]:
     """The complete groups of a journal, ``(id, sha) -> (start, end)`` byte offsets, and the
     offset where its complete part ends. A line that is torn (no newline), not JSON, or a
-    row of another document spoils its group, which is then not indexed."""
+    row of another document spoils its group, which is then not indexed. A document line
+    whose recorded settings differ from ``settings`` raises :class:`ResumeSettingsError`."""
     groups: dict[Key, tuple[int, int]] = {}
     start = end = offset = 0
     spoiled = False
@@ -70,12 +82,25 @@ def _scan(f: IO[bytes]) -> tuple[dict[Key, tuple[int, int]], int]:
         elif not is_document_line(rec):
             ids.add(rec["document_id"])
         else:
+            had = rec.get("settings")
+            if settings is not None and had is not None and had != dict(settings):
+                raise ResumeSettingsError(_settings_message(had, settings))
             key = (rec["document_id"], str(rec["text_sha256"]))
             if not spoiled and ids <= {key[0]}:
                 groups[key] = (start, offset)
             start = end = offset
             spoiled, ids = False, set()
     return groups, end
+
+
+def _settings_message(had: Mapping[str, Any], now: Mapping[str, Any]) -> str:
+    diff = sorted(k for k in {*had, *now} if had.get(k) != now.get(k))
+    parts = "; ".join(f"{k}: the file has {had.get(k)!r}, this run {now.get(k)!r}" for k in diff)
+    return (
+        f"--resume: the output was written with other settings ({parts}); resuming would "
+        "mix two kinds of rows in one file. Run with the file's settings, or write to "
+        "another --output"
+    )
 
 
 class Journal:
@@ -85,8 +110,15 @@ class Journal:
     an exception the partial file is kept for ``--resume``.
     """
 
-    def __init__(self, output: str | os.PathLike[str], *, resume: bool = False) -> None:
+    def __init__(
+        self,
+        output: str | os.PathLike[str],
+        *,
+        resume: bool = False,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
         self.output = Path(output)
+        self.settings = dict(settings) if settings is not None else None
         self.partial = self.output.with_name(self.output.name + ".partial")
         self.resumed_from: Path | None = None
         self.dropped_bytes = 0
@@ -99,8 +131,13 @@ class Journal:
         elif resume and self.partial.exists():
             self.resumed_from = self.partial
         if self.resumed_from is not None:
-            with self.partial.open("rb") as f:
-                self._groups, end = _scan(f)
+            try:
+                with self.partial.open("rb") as f:
+                    self._groups, end = _scan(f, self.settings)
+            except ResumeSettingsError:
+                if self.resumed_from == self.output:  # the copy made above; FILE stays
+                    self.partial.unlink()
+                raise
             self.dropped_bytes = self.partial.stat().st_size - end
             os.truncate(self.partial, end)
         self._file: IO[bytes] = self.partial.open("ab" if self.resumed_from else "wb")
@@ -119,7 +156,10 @@ class Journal:
     def add(self, doc_id: str, sha: str, records: Iterable[Mapping[str, Any]]) -> None:
         """Append a document's records and its document line, in one write, to disk."""
         lines = [json_line(r) for r in records]
-        lines.append(json_line({"document_id": doc_id, "text_sha256": sha, "n_rows": len(lines)}))
+        line: dict[str, Any] = {"document_id": doc_id, "text_sha256": sha, "n_rows": len(lines)}
+        if self.settings is not None:
+            line["settings"] = self.settings
+        lines.append(json_line(line))
         data = ("\n".join(lines) + "\n").encode("utf-8")
         start = self._file.seek(0, os.SEEK_END)
         self._file.write(data)

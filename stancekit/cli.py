@@ -301,7 +301,14 @@ def _analyze_resumable(
     partial = Path(args.output + ".partial")
     if not args.resume and partial.exists():
         print(f"stancekit: replacing {partial} (pass --resume to continue it)", file=sys.stderr)
-    with Journal(args.output, resume=args.resume) as journal:
+    mc = analyzer.model.config
+    settings = {
+        "rows": "summary" if args.summary else "judgements",
+        "level": args.level if args.summary else None,
+        "model": f"{mc.name} {mc.version}",
+        "targets": [t.name for t in analyzer.targets],
+    }
+    with Journal(args.output, resume=args.resume, settings=settings) as journal:
         if journal.resumed_from is not None:
             torn = f"; dropped {journal.dropped_bytes} bytes of an unfinished document"
             print(

@@ -93,3 +93,28 @@ def test_a_new_run_without_resume_starts_the_partial_file_afresh(tmp_path: Path)
 
 def test_text_hash_accepts_lone_surrogates() -> None:
     assert text_sha256("a\ud800b") != text_sha256("a\ufffdb")
+
+
+def test_resume_with_other_settings_is_refused_naming_both_and_keeps_the_file(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from stancekit.checkpoint import ResumeSettingsError
+
+    out = tmp_path / "out.jsonl"
+    first = {"rows": "summary", "level": "holder", "model": "m 1", "targets": ["CSTO"]}
+    with Journal(out, settings=first) as journal:
+        journal.visit("a", text_sha256("A"))
+        journal.add("a", text_sha256("A"), _rows("a", 1))
+        journal.finish()
+    before = out.read_bytes()
+    assert json.loads(before.splitlines()[-1])["settings"] == first
+    with pytest.raises(
+        ResumeSettingsError, match=r"level: the file has 'holder', this run 'state'.*--output"
+    ):
+        Journal(out, resume=True, settings={**first, "level": "state"})
+    assert out.read_bytes() == before and not (tmp_path / "out.jsonl.partial").exists()
+    same = Journal(out, resume=True, settings=first)  # the same settings resume
+    assert same.n_complete == 1
+    same.close()

@@ -493,3 +493,18 @@ def test_calibrate_command_prints_the_temperatures_and_writes_the_copy(
     assert code == 0
     assert "temperature_after" in printed and "ece_after_cv" in printed
     assert (out / "recalibration.json").is_file()
+
+
+def test_resume_with_summary_rows_after_judgement_rows_exits_2_naming_the_setting(
+    tmp_path: Path, tiny_model_dir: Path, seed_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _articles(tmp_path / "in", seed_text, 2)
+    out = tmp_path / "out.jsonl"
+    argv = ["analyze", str(folder), "--model", str(tiny_model_dir), "--output", str(out)]
+    assert main(argv) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main([*argv, "--resume", "--summary"]) == 2
+    err = capsys.readouterr().err
+    assert "rows: the file has 'judgements', this run 'summary'" in err
+    assert out.read_bytes() == before
