@@ -212,6 +212,18 @@ def test_a_surname_shared_by_two_full_names_stays_apart() -> None:
     assert ident.canonical["Ilham Aliyev"] != ident.canonical["Heydar Aliyev"]
 
 
+def test_a_bare_surname_in_another_spelling_stays_apart_when_two_people_share_it() -> None:
+    forms = {"Ilham Aliev": ("PERSON", 2), "Heydar Aliyev": ("PERSON", 1), "Aliev": ("PERSON", 3)}
+    ident = resolve_actors(forms)
+    assert ident.canonical["Aliev"] == "Aliev"
+    # with one Aliyev named, the other spelling joins him; a woman's form is someone else
+    alone = resolve_actors(
+        {"Ilham Aliyev": ("PERSON", 2), "Mehriban Aliyeva": ("PERSON", 1), "Aliev": ("PERSON", 1)}
+    )
+    assert alone.canonical["Aliev"] == "Ilham Aliyev"
+    assert alone.canonical["Mehriban Aliyeva"] == "Mehriban Aliyeva"
+
+
 def test_organisations_merge_only_on_the_same_name() -> None:
     ident = resolve_actors({"the CSTO": ("ORG", 1), "CSTO": ("ORG", 3), "CSTU": ("ORG", 1)})
     assert ident.canonical["the CSTO"] == "CSTO"

@@ -8,7 +8,8 @@ Minister Nikol Pashinian"). :func:`resolve_actors` merges them, in this order:
 2. ``exact``: the same name once titles ("Prime Minister", "Armenian ... Minister"),
    possessives, accents, case and punctuation are set aside;
 3. ``last-name``: a bare surname ("Pashinian") joins the one full name ending in it, when
-   only one does; "N. Pashinian" joins "Nikol Pashinian";
+   only one does, spellings folded as in step 4 ("Aliev" stays apart while Ilham Aliyev
+   and Heydar Aliyev are both named); "N. Pashinian" joins "Nikol Pashinian";
 4. ``similarity``: transliteration variants ("Pashinyan" / "Pashinian") join when their
    surnames, folded (y -> i, kh -> h, doubled letters once), have a :mod:`difflib` ratio of
    at least 0.85, first names agree, and only one actor fits.
@@ -314,11 +315,12 @@ def _merge_people(
         hits = {uf.find(o) for o in near if same_surname(o, g)}
         if len(hits) == 1:
             uf.union(hits.pop(), g)
-    # bare surnames: the one actor whose full name ends in it ...
-    by_surname = _buckets(full, lambda g: gkeys[g][-1])
+    # bare surnames: the one actor whose full name ends in it, spelling folded ("Aliev"
+    # is Ilham Aliyev's only while no other Aliyev/Aliev is named) ...
+    by_surname = _buckets(full, lambda g: _fold(gkeys[g][-1]))
     pending = []
     for g in bare:
-        hits = {uf.find(f) for f in by_surname.get(gkeys[g][0], [])}
+        hits = {uf.find(f) for f in by_surname.get(_fold(gkeys[g][0]), [])}
         if len(hits) == 1:
             uf.union(hits.pop(), g)
         elif not hits:
