@@ -3,7 +3,7 @@ pipeline, and against the machine's own matmul speed. Every figure is the median
 ``--runs`` runs in this one process (after one untimed warm-up).
 
     PYTHONPATH=. python benchmarks/throughput.py [--data ../shared/data] [--runs 3] [--quick]
-        [--model FOLDER_OR_NAME] [--against FOLDER_OR_NAME]
+        [--model FOLDER_OR_NAME [--backend onnx] [--quantize]] [--against FOLDER_OR_NAME]
 
 ``--model`` measures another model than the default (a packed one too: its forward passes
 and FLOPs are counted from the packed rows); ``--against`` times a second model end to end
@@ -173,6 +173,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 docs, 1 run")
     ap.add_argument("--model", help="model folder or name to measure (default: the default)")
     ap.add_argument("--against", help="a second model to time in the same run (e.g. fast)")
+    ap.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="for --model")
+    ap.add_argument("--quantize", action="store_true", help="int8 --model (of its backend)")
     args = ap.parse_args()
     if args.quick:
         args.n_docs, args.runs, args.baseline_pairs = 20, 1, 50
@@ -181,7 +183,12 @@ def main() -> None:
     docs, targets = build_corpus(args)
     chars = sum(map(len, docs))
     t0 = time.perf_counter()
-    analyzer = StanceAnalyzer(model=args.model or default_model_path(), targets=targets)
+    analyzer = StanceAnalyzer(
+        model=args.model or default_model_path(),
+        targets=targets,
+        backend=args.backend,
+        quantize=args.quantize,
+    )
     load_s = time.perf_counter() - t0
     model = analyzer.model
     is_default = model_path(args.model or default_model_path()).resolve() == (
@@ -263,7 +270,11 @@ def main() -> None:
     rows: list[tuple[str, str]] = [
         ("CPU", cpu_model()),
         ("torch / threads", f"{torch.__version__} / {torch.get_num_threads()}"),
-        ("model (load s)", f"{model.config.name} {model.config.version} ({load_s:.1f} s)"),
+        (
+            "model (load s)",
+            f"{model.config.name} {model.config.version}, {model.backend}"
+            f"{' int8' if model.config.extra.get('quantized') else ''} ({load_s:.1f} s)",
+        ),
         ("corpus", f"{len(docs)} docs, {chars:,} chars, {len(targets)} targets"),
         ("judgements (errors)", f"{n_judg:,} ({errors} failed docs)"),
         ("runs (median of)", str(runs)),
