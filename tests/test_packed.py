@@ -51,13 +51,15 @@ def model_and_tokenizer() -> tuple[PackedPairModel, Any]:
     return PackedPairModel(BertModel(config, add_pooling_layer=False), 6), tokenizer
 
 
-def one_at_a_time(model: PackedPairModel, tok: Any, req: PackedRequest, **kw: int) -> np.ndarray:
+def one_at_a_time(
+    model: PackedPairModel, tok: Any, req: PackedRequest, *, max_length: int, stride: int
+) -> np.ndarray:
     names = req.target_names or ("",) * len(req.target_spans)
     singles = [
         PackedRequest(req.sentence, req.holder, req.holder_span, (t,), (name,))
         for t, name in zip(req.target_spans, names, strict=True)
     ]
-    return score_packed(model, tok, singles, **kw).logits
+    return score_packed(model, tok, singles, max_length=max_length, stride=stride).logits
 
 
 @pytest.mark.parametrize(
@@ -172,7 +174,7 @@ def _pairs() -> list[PairInput]:
 
 
 def test_a_saved_packed_model_loads_and_scores_as_before(tiny_packed_dir: Path) -> None:
-    from tests.conftest import build_tiny_packed_model
+    from conftest import build_tiny_packed_model
 
     before = build_tiny_packed_model().predict(_pairs())
     sm = StanceModel.load(tiny_packed_dir, device="cpu")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_recipe import write_recipe
 
 from stancekit.model import PairInput
 from stancekit.training.config import RecipeConfig, RecipeError
 from stancekit.training.data import Example
 from stancekit.training.packed_train import group_requests, request_batches
-from tests.test_recipe import write_recipe
 
 SENT = "Alvarez praised Brenner and attacked Corvin."
 
