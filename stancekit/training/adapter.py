@@ -224,6 +224,7 @@ def train_adapter(
         layer.train()
     t_run = time.monotonic()
     step0 = step
+    clock = StepClock(t_run, step0, seconds_before)  # this run's start, for after_step
     seen = 0
     epoch_batches: tuple[int, list[np.ndarray]] | None = None
     while step < max_steps:
@@ -254,7 +255,6 @@ def train_adapter(
         step += 1
         loss_sum += float(loss.detach())
         seen += len(ids)
-        clock = StepClock(t_run, step0, seconds_before)
         if after_step(
             config, clock, ckpt, model, opt, sched, step, max_steps, epoch, loss_sum, seen
         ):

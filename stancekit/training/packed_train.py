@@ -131,6 +131,7 @@ def train_packed(
     model.train()
     t_run = time.monotonic()
     step0 = step
+    clock = StepClock(t_run, step0, seconds_before)  # this run's start, for after_step
     seen = 0
     while step < max_steps:
         epoch, b = divmod(step, steps_per_epoch)
@@ -163,7 +164,6 @@ def train_packed(
         sched.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        clock = StepClock(t_run, step0, seconds_before)
         if after_step(
             config, clock, ckpt, model, opt, sched, step, max_steps, epoch, loss_sum, seen
         ):
