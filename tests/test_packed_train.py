@@ -135,3 +135,26 @@ def test_a_packed_student_learns_from_a_per_pair_teacher_scored_once(
     assert main([*argv, "--max-steps", "3"]) == 0
     log = capsys.readouterr().out
     assert "teacher scored" not in log and "resuming the packed model from step 2 of 3" in log
+
+
+@pytest.mark.slow
+def test_a_packed_student_trains_on_unlabelled_pipeline_pairs_with_its_teacher(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    news = {"id": "n1", "text": "Nikol Pashinian said the CSTO failed Armenia.", "spans": []}
+    (data / "news.jsonl").write_text(json.dumps(news) + "\n", encoding="utf-8")
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["datasets"].append({"name": "news", "file": "news.jsonl", "format": "pipeline"})
+    cfg.update(design="packed", distill_from=str(tiny_model_dir), max_steps=2)
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path), "--phase", "train"]
+    assert main(argv) == 0
+    assert "news: the pipeline built" in capsys.readouterr().out
+    info = json.loads((tmp_path / "work" / "train_info.json").read_text())
+    assert info["train_set_counts"]["news"] >= 3  # author and Pashinian toward CSTO, ...
+    assert info["distilled_from"]["unlabelled_sets"] == ["news"]
+    probs = np.load(tmp_path / "work" / "teacher-pairs.npy")
+    assert probs.shape == (info["train_set_size"], 6)

@@ -729,6 +729,13 @@ def _averaging_line(info: dict[str, Any]) -> str:
             f" Distilled (`distill_from`): {heads} the calibrated probabilities of a teacher "
             f"model, `{Path(teacher['teacher']).name}`, scored on the same training inputs."
         )
+        unlabelled = teacher.get("unlabelled_sets") or []
+        if unlabelled:
+            out += (
+                f" The unlabelled sets ({', '.join(unlabelled)}: the pairs stancekit's own "
+                "pipeline builds in those files' texts, each document's named actors as "
+                "targets, held-out documents left out) learned from the teacher alone."
+            )
     members = info.get("averaged_weights_of") or []
     if len(members) > 1:
         whose = "Each run's weights are" if len(seeds) > 1 else "The shipped weights are"

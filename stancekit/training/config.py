@@ -37,7 +37,11 @@ class DatasetSpec:
 
     ``format`` is ``spans`` (labelled-spans JSONL) or ``nli_tsv`` (a premise / hypothesis /
     label TSV such as SNLI, read as stance of the text's voice toward the hypothesis:
-    entailment = favor, contradiction = against, neutral = none). ``augment=False`` keeps
+    entailment = favor, contradiction = against, neutral = none) or ``pipeline``: the
+    unlabelled pairs stancekit's pipeline builds in a labelled-spans file's texts
+    (:mod:`stancekit.training.unlabelled`; a packed recipe with ``distill_from`` only, as
+    they are learnt from the teacher alone; ``holdout_*`` as for the labelled set of the
+    same file keeps its held-out documents out). ``augment=False`` keeps
     the set out of the role-holder and reported-speech augmentations. ``repeat`` (a
     positive int) puts that many copies of the set's training rows, augmentations
     included, in each epoch: with ``epochs: 1`` it sets how many passes the run makes over
@@ -56,9 +60,16 @@ class DatasetSpec:
     repeat: int = 1
 
     def __post_init__(self) -> None:
-        if self.format not in ("spans", "nli_tsv"):
+        if self.format not in ("spans", "nli_tsv", "pipeline"):
             raise RecipeError(
-                f"dataset {self.name!r}: format={self.format!r} must be 'spans' or 'nli_tsv'"
+                f"dataset {self.name!r}: format={self.format!r} must be 'spans', 'nli_tsv' "
+                "or 'pipeline'"
+            )
+        if self.format == "pipeline" and self.holdout_group != "doc":
+            raise RecipeError(
+                f"dataset {self.name!r}: format='pipeline' reads whole texts, so it can only "
+                f"hold out documents; holdout_group={self.holdout_group!r} must be 'doc' "
+                "(or leave the file out)"
             )
         if not self.name or not self.file:
             raise RecipeError(f"dataset {self!r}: 'name' and 'file' are required")
@@ -284,6 +295,13 @@ class RecipeConfig:
                     f"recipe: design='packed' does not support {clash} yet; remove them or "
                     "train design='pair'"
                 )
+        unlabelled = [d.name for d in self.datasets if d.format == "pipeline"]
+        if unlabelled and (self.design != "packed" or not self.distill_from):
+            raise RecipeError(
+                f"recipe: datasets {unlabelled} (format='pipeline') have no labels and are "
+                "learnt from a teacher: they need design='packed' and distill_from "
+                f"(got design={self.design!r}, distill_from={self.distill_from!r})"
+            )
         if not self.work_dir:  # a folder every user has: the platform cache
             from stancekit.bases import cache_dir
 

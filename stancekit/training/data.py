@@ -35,6 +35,7 @@ __all__ = [
     "Example",
     "LabelledSpansError",
     "group_key",
+    "held_out",
     "holdout_split",
     "read_labelled_spans",
     "read_nli_tsv",
@@ -237,8 +238,13 @@ def holdout_split(
     held: list[Example] = []
     for ex in examples:
         key = group_key(ex.doc_id, key_pattern) if group == "doc" else ex.pair.target.lower()
-        (held if _bucket(key, seed) < fraction else train).append(ex)
+        (held if held_out(key, fraction, seed=seed) else train).append(ex)
     return train, held
+
+
+def held_out(key: str, fraction: float, *, seed: int = 0) -> bool:
+    """Whether :func:`holdout_split` puts the group ``key`` in the held-out part."""
+    return _bucket(key, seed) < fraction
 
 
 def subsample_indices(n: int, cap: int | None, *, seed: int = 0) -> list[int]:

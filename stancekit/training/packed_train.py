@@ -112,6 +112,8 @@ def train_packed(
     se = torch.tensor([-100 if e.sentiment is None else e.sentiment for e in examples])
     wt = torch.tensor([w for _, w in rows], dtype=torch.float32)
     soft = None if teacher is None else torch.from_numpy(np.asarray(teacher, dtype=np.float32))
+    # unlabelled rows (format "pipeline") learn the teacher alone
+    unlabelled = torch.tensor([e.stance is None and e.sentiment is None for e in examples])
     model = sm.model
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -155,6 +157,7 @@ def train_packed(
                 wt[ex],
                 teacher=None if soft is None else soft[ex],
                 alpha=alpha,
+                teacher_only=unlabelled[ex],
             )
             loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -217,6 +217,9 @@ def _save_final(
     if config.distill_from:
         st_a, se_a = config.distill_alphas
         info["distilled_from"] = {"teacher": config.distill_from, "alpha": st_a}
+        unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
+        if unlabelled:
+            info["distilled_from"]["unlabelled_sets"] = unlabelled
         if se_a != st_a:
             info["distilled_from"]["alpha_sentiment"] = se_a
     final = StanceModel(

@@ -15,6 +15,8 @@ from stancekit.training.augment import reported_speech, role_holders, speaker_na
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig
 from stancekit.training.data import (
     Example,
+    group_key,
+    held_out,
     holdout_split,
     read_labelled_spans,
     read_nli_tsv,
@@ -22,6 +24,7 @@ from stancekit.training.data import (
     subsample_indices,
 )
 from stancekit.training.runtime import log
+from stancekit.training.unlabelled import pipeline_examples
 
 __all__ = [
     "build_dataset",
@@ -53,7 +56,7 @@ def load_training_sets(
             held[f"{spec.name}_heldout"] = ho
         train_rows.extend((e, float(spec.weight)) for e in tr)
         counts[spec.name] = len(tr)
-    no_aug = {d.name for d in config.datasets if not d.augment}
+    no_aug = {d.name for d in config.datasets if not d.augment or d.format == "pipeline"}
     train_rows.extend(
         _augmented(config, [r for r in train_rows if r[0].source not in no_aug], counts)
     )
@@ -67,7 +70,7 @@ def load_heldout_sets(
     :func:`load_training_sets` returns them, without building the training rows."""
     held: dict[str, list[Example]] = {}
     for spec in config.datasets:
-        if spec.holdout_fraction:
+        if spec.holdout_fraction and spec.format != "pipeline":
             _, ho = _read_split(config, spec, Path(data_dir), limit)
             if ho:
                 held[f"{spec.name}_heldout"] = ho
@@ -79,6 +82,13 @@ def _read_split(
 ) -> tuple[list[Example], list[Example]]:
     """``(train, held_out)`` of one training file, the held-out slice capped at
     ``holdout_cap`` (or ``limit``) with the recipe's seed."""
+    if spec.format == "pipeline":  # unlabelled: the held-out documents are not even read
+
+        def keep(doc_id: str) -> bool:
+            key = group_key(doc_id, spec.holdout_key)
+            return not held_out(key, spec.holdout_fraction, seed=config.seed)
+
+        return pipeline_examples(data_dir / spec.file, source=spec.name, keep=keep, limit=limit), []
     read = read_nli_tsv if spec.format == "nli_tsv" else read_labelled_spans
     tr, ho = split_by_spec(read(data_dir / spec.file, source=spec.name), spec, seed=config.seed)
     hcap = spec.holdout_cap if limit is None else min(spec.holdout_cap or limit, limit)

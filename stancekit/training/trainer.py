@@ -32,6 +32,7 @@ def masked_two_head_loss(
     n_stance: int = N_STANCE,
     teacher: torch.Tensor | None = None,
     alpha: float | tuple[float, float] = 0.0,
+    teacher_only: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Cross-entropy on ``logits[:, :n_stance]`` where ``stance_label >= 0`` plus
     cross-entropy on ``logits[:, n_stance:]`` where ``sentiment_label >= 0``; each head is
@@ -40,7 +41,9 @@ def masked_two_head_loss(
     With ``teacher`` (probabilities laid out like ``logits``: stance then sentiment, each
     summing to 1) and ``alpha`` > 0, a labelled row's target is ``(1 - alpha) *
     one_hot(label) + alpha * teacher`` (distillation with the labels kept); a pair
-    ``(stance_alpha, sentiment_alpha)`` sets each head's share.
+    ``(stance_alpha, sentiment_alpha)`` sets each head's share. Rows marked in
+    ``teacher_only`` (a bool per row; unlabelled pairs) learn the teacher's probabilities
+    alone on every head they have no label for.
 
     >>> lg = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     >>> st, se = torch.tensor([0]), torch.tensor([-100])
@@ -60,11 +63,17 @@ def masked_two_head_loss(
     )
     for cols, lab, a in heads:
         lg = logits[:, cols]
-        mask = lab >= 0
+        labelled = lab >= 0
+        soft_only = torch.zeros_like(labelled)
+        if teacher is not None and teacher_only is not None:
+            soft_only = teacher_only.to(labelled.device) & ~labelled
+        mask = labelled | soft_only
         if bool(mask.any()):
-            if teacher is not None and a > 0:
-                target = torch.nn.functional.one_hot(lab[mask], lg.shape[1]).float()
-                target = (1 - a) * target + a * teacher[mask][:, cols].float()
+            if teacher is not None and (a > 0 or bool(soft_only.any())):
+                soft = teacher[mask][:, cols].float()
+                hard = torch.nn.functional.one_hot(lab[mask].clamp(min=0), lg.shape[1]).float()
+                mixed = (1 - a) * hard + a * soft
+                target = torch.where(labelled[mask][:, None], mixed, soft)
                 logp = torch.log_softmax(lg[mask].float(), dim=-1)
                 ce = -(target * logp).sum(dim=-1)
             else:
