@@ -17,6 +17,7 @@ from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example
 from stancekit.training.runtime import log
 
 __all__ = [
+    "RECIPE_FILES",
     "CardNotes",
     "build_metrics",
     "directed_view",
@@ -128,7 +129,7 @@ def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None
 
 
 #: The recipe file of each shipped model (the card's last line names it).
-_RECIPE_FILES = {
+RECIPE_FILES = {
     "stancekit-minilm": "configs/default-model.json",
     "stancekit-mpnet": "configs/mpnet-model.json",
 }
@@ -607,7 +608,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         "commercially.",
         "",
         "Produced by `python -m stancekit.training.recipe --config "
-        f"{_RECIPE_FILES.get(config.name, 'RECIPE.json')}`; full numbers in `metrics.json`.",
+        f"{RECIPE_FILES.get(config.name, 'RECIPE.json')}`; full numbers in `metrics.json`.",
         "",
     ]
     return "\n".join(lines)

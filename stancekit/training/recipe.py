@@ -62,7 +62,7 @@ from stancekit.training.calibration import (
     head_labels,
     predict_sets,
 )
-from stancekit.training.card import build_metrics, read_card_notes, write_card
+from stancekit.training.card import RECIPE_FILES, build_metrics, read_card_notes, write_card
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.distill import (
@@ -494,7 +494,8 @@ def finalize(
         cal_cfg,
         extra={
             "training": info,
-            "recipe": "stancekit.training.recipe (configs/default-model.json)",
+            "recipe": "stancekit.training.recipe "
+            f"({RECIPE_FILES.get(config.name, 'a recipe of ' + config.name)})",
             "trained_on": [d.name for d in config.datasets],
         },
     )
