@@ -114,6 +114,14 @@ def test_card_names_the_teacher_and_its_share_of_a_distilled_model() -> None:
     assert "0.5 x its label + 0.5 x the calibrated probabilities" in card
     assert "`teacher-0.3.0`" in card
     assert "Distilled" not in _card([_NEWS], {})
+    assert "teacher alone" not in card
+
+
+def test_card_says_unlabelled_pipeline_sets_learned_from_the_teacher_alone() -> None:
+    teacher = {"teacher": "m", "alpha": 0.5, "unlabelled_sets": ["dsa_pipeline"]}
+    card = _card([_NEWS], {"distilled_from": teacher})
+    assert "unlabelled sets (dsa_pipeline: the pairs stancekit's own pipeline builds" in card
+    assert "learned from the teacher alone" in card
 
 
 def test_card_names_the_starting_model_and_each_heads_teacher_share() -> None:
