@@ -5,6 +5,7 @@ the same probabilities, and clear cases get the obvious stance."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +26,12 @@ PAIRS = [
     PairInput("Khachatrian condemned Azerbaijan.", "Khachatrian", "Azerbaijan", (0, 11), (22, 32)),
     PairInput("The summit was held in Yerevan.", None, "CSTO"),
 ]
+
+
+def _first_token(enc: Any, second: str, marker: str) -> int:
+    """The card's ``first_token``, with its loop variables as arguments."""
+    c = second.find(marker)
+    return 0 if c < 0 else enc.char_to_token(c, sequence_index=1) or 0
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +73,7 @@ def test_plain_transformers_and_peft_give_the_same_probabilities(model: StanceMo
         enc = tok(first, second, return_tensors="pt")
         with torch.inference_mode():
             h = encoder(**enc).last_hidden_state[0]
-        hp = enc.char_to_token(second.find("<h>"), sequence_index=1) or 0
-        tp = enc.char_to_token(second.find("<t>"), sequence_index=1) or 0
+        hp, tp = _first_token(enc, second, "<h>"), _first_token(enc, second, "<t>")
         x = torch.tanh(
             torch.cat([h[0], h[hp], h[tp]]) @ head["dense.weight"].T + head["dense.bias"]
         )

