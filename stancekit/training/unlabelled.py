@@ -20,6 +20,7 @@ Example:
     >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
     ...     _ = f.write(json.dumps(doc) + "\\n")
     >>> exs = pipeline_examples(f.name, source="news")
+    [...] news: the pipeline built 2 pairs from 1/1 texts (...s)
     >>> sorted({(e.pair.holder, e.pair.target) for e in exs})[:2]
     [(None, 'Armenia'), (None, 'CSTO')]
     >>> exs[0].stance is None and exs[0].sentiment is None
