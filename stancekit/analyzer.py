@@ -20,13 +20,20 @@ from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
 from stancekit.deadline import can_interrupt, time_limit
-from stancekit.document import Document, Mention
+from stancekit.document import Document
 from stancekit.errors import DocumentTooLargeError
 from stancekit.memory import release_freed_memory, spacy_memory_zone
-from stancekit.model import PairInput, Scores, StanceModel, default_model_path
-from stancekit.pairs import Pair, PairRequest, build_pairs, request_pairs
+from stancekit.model import Scores, StanceModel, default_model_path
+from stancekit.pairs import (
+    Pair,
+    PairRequest,
+    build_pairs,
+    request_pairs,
+    scoring_input,
+    within_unit,
+)
 from stancekit.results import BatchSummary, DocumentResult, Judgement
-from stancekit.screening import DEFAULT_MAX_CHARS, check_size, mask_surrogates, screen
+from stancekit.screening import DEFAULT_MAX_CHARS, check_size, screen
 from stancekit.segment import MAX_CHUNK, Parsed, document_id, parse_many
 from stancekit.targets import Target, TargetIndex, as_targets
 
@@ -344,7 +351,7 @@ class StanceAnalyzer:
                     index = TargetIndex(list(targets.values()))
                     actors = find_actors(p)
                     pairs = request_pairs(p.document, actors, list(requests), targets, index)
-                    per_doc.append((p.document.id, [_within_unit(pair) for pair in pairs]))
+                    per_doc.append((p.document.id, [within_unit(pair) for pair in pairs]))
             all_pairs = [pair for _, pairs in per_doc for pair in pairs]
             scores = self._predict(all_pairs)
             release_freed_memory()
@@ -354,7 +361,7 @@ class StanceAnalyzer:
                 row += len(pairs)
 
     def _predict(self, pairs: list[Pair]) -> Scores:
-        return self.model.predict([_model_input(p) for p in pairs], batch_size=self.batch_size)
+        return self.model.predict([scoring_input(p) for p in pairs], batch_size=self.batch_size)
 
     def _judgements(
         self, doc_id: str, pairs: list[Pair], scores: Scores, row: int
@@ -394,7 +401,7 @@ class StanceAnalyzer:
         for p in parsed:
             t0 = time.perf_counter()
             actors = find_actors(p)
-            pairs = [_within_unit(pair) for pair in build_pairs(p.document, actors, self._index)]
+            pairs = [within_unit(pair) for pair in build_pairs(p.document, actors, self._index)]
             per_doc.append((p, actors, pairs, time.perf_counter() - t0))
         all_pairs = [pair for _, _, pairs, _ in per_doc for pair in pairs]
         t0 = time.perf_counter()
@@ -426,36 +433,4 @@ def _timeout_message(doc_id: str, timeout_s: float | None) -> str:
     return (
         f"document {doc_id!r} took longer than timeout_s={timeout_s} s and was stopped; "
         "raise timeout_s, or split the document (max_chars bounds the size analysed)"
-    )
-
-
-def _within_unit(pair: Pair) -> Pair:
-    """``pair`` without a holder or target mention that is not inside its unit.
-
-    The actor stage finds known names again anywhere in the text, so on rare inputs (long
-    lines without full stops) a name can straddle a sentence boundary; as evidence it would
-    point outside the judged sentence, and the model could not mark it."""
-    unit = pair.sentence
-
-    def inside(m: Mention | None) -> bool:
-        return m is None or unit.start <= m.start <= m.end <= unit.end
-
-    if inside(pair.holder_mention) and inside(pair.target_mention):
-        return pair
-    return replace(
-        pair,
-        holder_mention=pair.holder_mention if inside(pair.holder_mention) else None,
-        target_mention=pair.target_mention if inside(pair.target_mention) else None,
-    )
-
-
-def _model_input(pair: Pair) -> PairInput:
-    """The pair's model input, with surrogate code points read as U+FFFD (the tokenizer
-    cannot encode them; the length, and so the mention spans, stay the same)."""
-    pi = pair.model_input()
-    return replace(
-        pi,
-        sentence=mask_surrogates(pi.sentence),
-        holder=None if pi.holder is None else mask_surrogates(pi.holder),
-        target=mask_surrogates(pi.target),
     )

@@ -12,18 +12,27 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from stancekit.actors import Actor
 from stancekit.document import Document, Mention, Sentence
 from stancekit.model import PairInput
+from stancekit.screening import mask_surrogates
 from stancekit.targets import Target, TargetIndex
 
 if TYPE_CHECKING:
     from stancekit.actors import ActorAnalysis
 
-__all__ = ["Pair", "PairRequest", "build_pairs", "names_match", "request_pairs"]
+__all__ = [
+    "Pair",
+    "PairRequest",
+    "build_pairs",
+    "names_match",
+    "request_pairs",
+    "scoring_input",
+    "within_unit",
+]
 
 _PRONOUN_KINDS = {"PRON", "ROLE"}
 
@@ -187,3 +196,35 @@ def request_pairs(
         role = "author" if holder is None else "given"
         pairs.append(Pair(unit, holder, role, h_m, target, t_m))
     return pairs
+
+
+def within_unit(pair: Pair) -> Pair:
+    """``pair`` without a holder or target mention that is not inside its unit.
+
+    The actor stage finds known names again anywhere in the text, so on rare inputs (long
+    lines without full stops) a name can straddle a sentence boundary; as evidence it would
+    point outside the judged sentence, and the model could not mark it."""
+    unit = pair.sentence
+
+    def inside(m: Mention | None) -> bool:
+        return m is None or unit.start <= m.start <= m.end <= unit.end
+
+    if inside(pair.holder_mention) and inside(pair.target_mention):
+        return pair
+    return replace(
+        pair,
+        holder_mention=pair.holder_mention if inside(pair.holder_mention) else None,
+        target_mention=pair.target_mention if inside(pair.target_mention) else None,
+    )
+
+
+def scoring_input(pair: Pair) -> PairInput:
+    """The pair's model input, with surrogate code points read as U+FFFD (the tokenizer
+    cannot encode them; the length, and so the mention spans, stay the same)."""
+    pi = pair.model_input()
+    return replace(
+        pi,
+        sentence=mask_surrogates(pi.sentence),
+        holder=None if pi.holder is None else mask_surrogates(pi.holder),
+        target=mask_surrogates(pi.target),
+    )

@@ -63,9 +63,8 @@ def pipeline_examples(
     order: only documents whose id ``keep`` accepts (all when None), the first ``limit``
     of them (all when None)."""
     from stancekit.actors import find_actors
-    from stancekit.analyzer import _model_input, _within_unit
     from stancekit.memory import spacy_memory_zone
-    from stancekit.pairs import build_pairs
+    from stancekit.pairs import build_pairs, scoring_input, within_unit
     from stancekit.segment import parse_many
     from stancekit.targets import Target, TargetIndex
 
@@ -87,7 +86,7 @@ def pipeline_examples(
                 doc = parsed.document
                 for pair in build_pairs(doc, actors, TargetIndex(targets)):
                     out.append(
-                        Example(_model_input(_within_unit(pair)), None, None, source, doc.id)
+                        Example(scoring_input(within_unit(pair)), None, None, source, doc.id)
                     )
         done = min(start + 256, len(items))
         if done % 2048 < 256 or done == len(items):
