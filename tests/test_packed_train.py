@@ -158,3 +158,28 @@ def test_a_packed_student_trains_on_unlabelled_pipeline_pairs_with_its_teacher(
     assert info["distilled_from"]["unlabelled_sets"] == ["news"]
     probs = np.load(tmp_path / "work" / "teacher-pairs.npy")
     assert probs.shape == (info["train_set_size"], 6)
+
+
+@pytest.mark.slow
+def test_a_set_with_distill_false_is_not_scored_by_the_teacher_and_learns_its_labels(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stancekit.training.recipe import main
+
+    data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["datasets"][1]["distill"] = False
+    cfg.update(design="packed", distill_from=str(tiny_model_dir), max_steps=2)
+    cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
+    argv = ["--data", str(data), "--out", str(out), "--config", str(cfg_path), "--phase", "train"]
+    assert main(argv) == 0
+    info = json.loads((tmp_path / "work" / "train_info.json").read_text())
+    counts = info["train_set_counts"]
+    off = sum(n for name, n in counts.items() if name.split("+")[0] == "sentiment_set")
+    assert off > 0
+    probs = np.load(tmp_path / "work" / "teacher-pairs.npy")
+    assert probs.shape == (info["train_set_size"] - off, 6)
+    assert info["distilled_from"]["labels_only_sets"] == ["sentiment_set"]
+    assert f"on {info['train_set_size'] - off} of {info['train_set_size']} pairs" in (
+        capsys.readouterr().out
+    )

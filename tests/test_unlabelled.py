@@ -140,3 +140,48 @@ def test_unlabelled_sets_need_a_packed_student_and_a_teacher(
 def test_unlabelled_sets_hold_out_documents_only() -> None:
     with pytest.raises(RecipeError, match="holdout_group='target' must be 'doc'"):
         DatasetSpec("raw", "t.jsonl", format="pipeline", holdout_group="target")
+
+
+def test_a_pair_the_teacher_did_not_score_learns_its_label_alone() -> None:
+    torch.manual_seed(1)
+    logits = torch.randn(2, 6)
+    st, se = torch.tensor([1, 2]), torch.tensor([0, -100])
+    teacher = torch.softmax(torch.randn(2, 6).view(2, 2, 3), -1).view(2, 6)
+    teacher[1] = float("nan")
+    got = masked_two_head_loss(logits, st, se, teacher=teacher, alpha=0.4)
+    logp_st = torch.log_softmax(logits[:, :3], -1)
+    logp_se = torch.log_softmax(logits[:, 3:], -1)
+    t0 = 0.6 * torch.nn.functional.one_hot(torch.tensor(1), 3) + 0.4 * teacher[0, :3]
+    stance = (-(t0 * logp_st[0]).sum() - logp_st[1, 2]) / 2
+    s0 = 0.6 * torch.nn.functional.one_hot(torch.tensor(0), 3) + 0.4 * teacher[0, 3:]
+    torch.testing.assert_close(got, stance - (s0 * logp_se[0]).sum())
+    # an unscored unlabelled row adds nothing
+    only = torch.tensor([False, True])
+    st2, se2 = torch.tensor([1, -100]), torch.tensor([0, -100])
+    torch.testing.assert_close(
+        masked_two_head_loss(logits, st2, se2, teacher=teacher, alpha=0.4, teacher_only=only),
+        masked_two_head_loss(logits[:1], st2[:1], se2[:1], teacher=teacher[:1], alpha=0.4),
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "extra", "match"),
+    [
+        (
+            DatasetSpec("lab", "t.jsonl", distill=False),
+            {"design": "pair", "distill_from": "t"},
+            "only a packed recipe with distill_from",
+        ),
+        (DatasetSpec("lab", "t.jsonl", distill=False), {"design": "packed"}, "distill_from=None"),
+    ],
+)
+def test_distill_false_needs_a_packed_student_and_a_teacher(
+    spec: DatasetSpec, extra: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(RecipeError, match=match):
+        RecipeConfig(datasets=(spec,), **extra)
+
+
+def test_an_unlabelled_set_cannot_skip_its_teacher() -> None:
+    with pytest.raises(RecipeError, match="distill=False would leave them nothing to learn"):
+        DatasetSpec("raw", "t.jsonl", format="pipeline", distill=False)

@@ -746,6 +746,12 @@ def _averaging_line(info: dict[str, Any]) -> str:
                 "pipeline builds in those files' texts, each document's named actors as "
                 "targets, held-out documents left out) learned from the teacher alone."
             )
+        labels_only = teacher.get("labels_only_sets") or []
+        if labels_only:
+            out += (
+                f" The teacher was not run on {', '.join(labels_only)} (`distill: false`): "
+                "those pairs learned their labels alone."
+            )
     members = info.get("averaged_weights_of") or []
     if len(members) > 1:
         whose = "Each run's weights are" if len(seeds) > 1 else "The shipped weights are"

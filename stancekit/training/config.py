@@ -45,7 +45,10 @@ class DatasetSpec:
     the set out of the role-holder and reported-speech augmentations. ``repeat`` (a
     positive int) puts that many copies of the set's training rows, augmentations
     included, in each epoch: with ``epochs: 1`` it sets how many passes the run makes over
-    each set, so a small set can get fewer passes than the rest."""
+    each set, so a small set can get fewer passes than the rest. ``distill=False`` (packed
+    recipes with ``distill_from``) keeps the set's rows, augmentations included, off the
+    teacher: they learn their labels alone, and the teacher is not run on them (for sets
+    where the teacher is no better than the labels, to save its scoring time)."""
 
     name: str
     file: str
@@ -58,6 +61,7 @@ class DatasetSpec:
     format: str = "spans"
     augment: bool = True
     repeat: int = 1
+    distill: bool = True
 
     def __post_init__(self) -> None:
         if self.format not in ("spans", "nli_tsv", "pipeline"):
@@ -73,6 +77,12 @@ class DatasetSpec:
             )
         if not self.name or not self.file:
             raise RecipeError(f"dataset {self!r}: 'name' and 'file' are required")
+        if self.format == "pipeline" and not self.distill:
+            raise RecipeError(
+                f"dataset {self.name!r}: format='pipeline' pairs have no labels and learn "
+                "the teacher alone, so distill=False would leave them nothing to learn; "
+                "remove distill or the set"
+            )
         if self.holdout_key is not None:
             try:
                 re.compile(self.holdout_key)
@@ -301,6 +311,13 @@ class RecipeConfig:
                 f"recipe: datasets {unlabelled} (format='pipeline') have no labels and are "
                 "learnt from a teacher: they need design='packed' and distill_from "
                 f"(got design={self.design!r}, distill_from={self.distill_from!r})"
+            )
+        undistilled = [d.name for d in self.datasets if not d.distill]
+        if undistilled and (self.design != "packed" or not self.distill_from):
+            raise RecipeError(
+                f"recipe: datasets {undistilled} set distill=False, which only a packed "
+                "recipe with distill_from reads (got design="
+                f"{self.design!r}, distill_from={self.distill_from!r}); remove distill"
             )
         if not self.work_dir:  # a folder every user has: the platform cache
             from stancekit.bases import cache_dir

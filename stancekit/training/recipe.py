@@ -220,6 +220,9 @@ def _save_final(
         unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
         if unlabelled:
             info["distilled_from"]["unlabelled_sets"] = unlabelled
+        labels_only = [d.name for d in config.datasets if not d.distill]
+        if labels_only:
+            info["distilled_from"]["labels_only_sets"] = labels_only
         if se_a != st_a:
             info["distilled_from"]["alpha_sentiment"] = se_a
     final = StanceModel(
@@ -252,10 +255,22 @@ def _train_packed(
     teacher = _teacher_folder(config, data_dir, limit=limit)
     probs = None
     if teacher is not None:
-        probs = teacher_pair_probabilities(
-            teacher, [e.pair for e, _ in rows], cache_dir=work, batch_size=config.eval_batch_size
+        # sets with distill=False (augmented copies included) learn their labels alone
+        off = {d.name for d in config.datasets if not d.distill}
+        keep = [i for i, (e, _) in enumerate(rows) if e.source.split("+")[0] not in off]
+        scored = teacher_pair_probabilities(
+            teacher,
+            [rows[i][0].pair for i in keep],
+            cache_dir=work,
+            batch_size=config.eval_batch_size,
         )
-        log(f"distilling from {config.distill_from} (alphas {config.distill_alphas})")
+        probs = np.full((len(rows), scored.shape[1]), np.nan, dtype=np.float32)
+        probs[keep] = scored
+        log(
+            f"distilling from {config.distill_from} (alphas {config.distill_alphas}) on "
+            f"{len(keep)} of {len(rows)} pairs"
+            + (f"; {sorted(off)} learn their labels" if off else "")
+        )
     run = train_packed(config, sm, rows, teacher=probs, alpha=config.distill_alphas)
     info = {
         **run,

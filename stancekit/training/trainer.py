@@ -43,7 +43,8 @@ def masked_two_head_loss(
     one_hot(label) + alpha * teacher`` (distillation with the labels kept); a pair
     ``(stance_alpha, sentiment_alpha)`` sets each head's share. Rows marked in
     ``teacher_only`` (a bool per row; unlabelled pairs) learn the teacher's probabilities
-    alone on every head they have no label for.
+    alone on every head they have no label for. A ``teacher`` row of NaN (a pair the
+    teacher did not score) learns its labels alone.
 
     >>> lg = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     >>> st, se = torch.tensor([0]), torch.tensor([-100])
@@ -61,18 +62,20 @@ def masked_two_head_loss(
         (slice(0, n_stance), stance_label, alphas[0]),
         (slice(n_stance, None), sentiment_label, alphas[1]),
     )
+    scored = None if teacher is None else ~torch.isnan(teacher).any(dim=1)
     for cols, lab, a in heads:
         lg = logits[:, cols]
         labelled = lab >= 0
         soft_only = torch.zeros_like(labelled)
-        if teacher is not None and teacher_only is not None:
-            soft_only = teacher_only.to(labelled.device) & ~labelled
+        if teacher is not None and teacher_only is not None and scored is not None:
+            soft_only = teacher_only.to(labelled.device) & ~labelled & scored
         mask = labelled | soft_only
         if bool(mask.any()):
-            if teacher is not None and (a > 0 or bool(soft_only.any())):
-                soft = teacher[mask][:, cols].float()
+            if teacher is not None and scored is not None and (a > 0 or bool(soft_only.any())):
+                soft = torch.nan_to_num(teacher[mask][:, cols].float())
                 hard = torch.nn.functional.one_hot(lab[mask].clamp(min=0), lg.shape[1]).float()
-                mixed = (1 - a) * hard + a * soft
+                a_row = a * scored[mask].float()[:, None]  # unscored rows: the label alone
+                mixed = (1 - a_row) * hard + a_row * soft
                 target = torch.where(labelled[mask][:, None], mixed, soft)
                 logp = torch.log_softmax(lg[mask].float(), dim=-1)
                 ce = -(target * logp).sum(dim=-1)
