@@ -204,7 +204,7 @@ def test_recipe_reads_card_notes_relative_to_its_config_file(tmp_path: Path) -> 
     assert cfg.card_notes == str(tmp_path / "cfg" / "notes.md")
 
 
-@pytest.mark.parametrize("recipe", ["default-model.json", "mpnet-model.json"])
+@pytest.mark.parametrize("recipe", ["fast-packed.json", "mpnet-model.json"])
 def test_shipped_card_is_what_the_recipe_writes_from_its_metrics_and_notes(recipe: str) -> None:
     root = Path(__file__).resolve().parents[1]
     from stancekit.training.card import model_card

@@ -30,6 +30,8 @@ def model() -> StanceModel:
 
 
 def test_plain_transformers_gives_the_same_probabilities(model: StanceModel) -> None:
+    if model.packed:
+        pytest.skip("a packed model has no plain-transformers form (its card shows stancekit)")
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -46,6 +48,40 @@ def test_plain_transformers_gives_the_same_probabilities(model: StanceModel) -> 
     ours = model.predict(PAIRS)
     np.testing.assert_allclose(ours.stance, st, atol=1e-4)
     np.testing.assert_allclose(ours.sentiment, se, atol=1e-4)
+
+
+SHORT = (
+    "Nikol Pashinian said the CSTO failed Armenia, that Azerbaijan attacked it, and that "
+    "France, Russia and Belarus said little."
+)
+LONG = (
+    "Nikol Pashinian said on Monday that the CSTO had failed Armenia, that Azerbaijan had "
+    "attacked Armenian territory, and that France, Russia and Belarus "
+    + "had said little about it, " * 14
+    + "while the CSTO kept silent."
+)
+
+
+@pytest.mark.parametrize("n_targets", [1, 2, 5, "windowed"])
+def test_one_pass_gives_each_pair_what_it_gets_scored_alone(
+    model: StanceModel, n_targets: int | str
+) -> None:
+    if not model.packed:
+        pytest.skip("the shipped default scores each pair alone already")
+    names = ["CSTO", "Azerbaijan", "France", "Russia", "Belarus"]
+    text = LONG if n_targets == "windowed" else SHORT
+    names = names if n_targets == "windowed" else names[: int(n_targets)]
+    holder = (0, len("Nikol Pashinian"))
+    pairs = [
+        PairInput(text, "Nikol Pashinian", t, holder, (text.index(t), text.index(t) + len(t)))
+        for t in names
+    ]
+    together = model.predict(pairs)
+    assert together.windowed.all() == (n_targets == "windowed")
+    for i, p in enumerate(pairs):
+        alone = model.predict([p])
+        np.testing.assert_allclose(together.stance[i], alone.stance[0], atol=1e-4)
+        np.testing.assert_allclose(together.sentiment[i], alone.sentiment[0], atol=1e-4)
 
 
 def test_clear_cases_get_the_obvious_stance(model: StanceModel) -> None:

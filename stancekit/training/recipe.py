@@ -462,8 +462,13 @@ def finalize(
     else:
         trained = StanceModel.load(work / "final", device="cpu")
     info = dict(trained.config.extra.get("training", {}))
-    base_cfg = replace(
-        trained.config, weights_sha256=None, temperature_stance=1.0, temperature_sentiment=1.0
+    base_cfg = replace(  # the recipe names the model it ships
+        trained.config,
+        name=config.name,
+        version=config.version,
+        weights_sha256=None,
+        temperature_stance=1.0,
+        temperature_sentiment=1.0,
     )
     store_dtype = torch.float16 if config.fp16_weights else torch.float32
     sm, dtype = _stage_weights(trained, base_cfg, store_dtype, work)
