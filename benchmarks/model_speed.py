@@ -5,6 +5,10 @@ untimed warm-up. The ratio is against the first model, measured in the same run.
 
     PYTHONPATH=. python benchmarks/model_speed.py [--models fast accurate] [--n-docs 40]
         [--runs 3] [--data ../shared/data]
+
+A model is a shipped name or a folder, optionally with ``@int8`` (PyTorch dynamic int8),
+``@onnx`` or ``@onnx-int8`` (ONNX Runtime, float32 or int8): ``--models fast
+fast@onnx-int8 accurate``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,15 @@ def child(model: str, docs_file: Path, runs: int, threads: int) -> dict[str, flo
     torch.set_num_threads(threads)
     spec = json.loads(docs_file.read_text())
     t0 = time.perf_counter()
-    analyzer = StanceAnalyzer(model=model, targets=[Target(t) for t in spec["targets"]])
+    name, _, how = model.partition("@")
+    if how not in ("", "int8", "onnx", "onnx-int8"):
+        raise SystemExit(f"--models: {model!r}: after '@' use int8, onnx or onnx-int8")
+    analyzer = StanceAnalyzer(
+        model=name,
+        targets=[Target(t) for t in spec["targets"]],
+        backend="onnx" if how.startswith("onnx") else "torch",
+        quantize=how.endswith("int8"),
+    )
     load_s = time.perf_counter() - t0
     docs = spec["docs"]
 
@@ -95,7 +107,7 @@ def main() -> None:
     base = results[args.models[0]]
     for m, r in results.items():
         print(
-            f"{m:10s} {r['judgements_per_s']:7.1f} judgements/s ({r['docs_per_s']:.2f} docs/s, "
+            f"{m:24s} {r['judgements_per_s']:7.1f} judgements/s ({r['docs_per_s']:.2f} docs/s, "
             f"{r['judgements']:.0f} judgements in {r['seconds_median']:.1f} s), "
             f"x{r['judgements_per_s'] / base['judgements_per_s']:.2f} of {args.models[0]}; "
             f"peak RSS {r['peak_rss_mib']:.0f} MiB; load {r['load_seconds']:.1f} s"
