@@ -37,7 +37,7 @@ from stancekit.model import StanceModel
 from stancekit.packed import encode_packed
 from stancekit.training.data import Example
 from stancekit.training.loop import load_checkpoint, save_checkpoint, trainable
-from stancekit.training.packed_train import group_requests, request_batches
+from stancekit.training.packed_train import PackedTrainingSet
 from stancekit.training.runtime import warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
@@ -104,19 +104,11 @@ def fit_packed(
     macro-F1) after each epoch, and leave it with the best epoch's weights."""
     from tqdm.auto import tqdm
 
-    examples = [e for e, _ in rows]
-    requests, members = group_requests(examples)
-    batches = request_batches(
-        [len(m) for m in members],
-        [len(r.sentence) for r in requests],
-        args.batch_size,
-        seed=args.seed,
-    )
+    ts = PackedTrainingSet.build(rows, args.batch_size, seed=args.seed)
+    requests, members, batches = ts.requests, ts.members, ts.batches
     per_epoch = len(batches)
     total = math.ceil(args.epochs * per_epoch)
-    st = torch.tensor([-100 if e.stance is None else e.stance for e in examples])
-    se = torch.tensor([-100 if e.sentiment is None else e.sentiment for e in examples])
-    wt = torch.tensor([w for _, w in rows], dtype=torch.float32)
+    st, se, wt = ts.stance, ts.sentiment, ts.weight
     model = sm.model
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from stancekit.training.loop import StepClock, after_step, load_checkpoint
 from stancekit.training.runtime import log, warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
-__all__ = ["group_requests", "request_batches", "train_packed"]
+__all__ = ["PackedTrainingSet", "group_requests", "request_batches", "train_packed"]
 
 
 def group_requests(examples: Sequence[Example]) -> tuple[list[PackedRequest], list[list[int]]]:
@@ -86,6 +87,40 @@ def request_batches(
     return out
 
 
+@dataclass(frozen=True)
+class PackedTrainingSet:
+    """Weighted training rows as a packed loop reads them: the (sentence, holder)
+    ``requests``, each one's row indices (``members``), the seeded partition into
+    ``batches``, and per row the stance and sentiment labels (-100: none) and weights."""
+
+    requests: list[PackedRequest]
+    members: list[list[int]]
+    batches: list[list[int]]
+    stance: torch.Tensor
+    sentiment: torch.Tensor
+    weight: torch.Tensor
+
+    @classmethod
+    def build(
+        cls, rows: Sequence[tuple[Example, float]], batch_size: int, *, seed: int
+    ) -> PackedTrainingSet:
+        """Group ``rows`` (:func:`group_requests`) and cut the batches
+        (:func:`request_batches`)."""
+        examples = [e for e, _ in rows]
+        requests, members = group_requests(examples)
+        batches = request_batches(
+            [len(m) for m in members], [len(r.sentence) for r in requests], batch_size, seed=seed
+        )
+        return cls(
+            requests,
+            members,
+            batches,
+            torch.tensor([-100 if e.stance is None else e.stance for e in examples]),
+            torch.tensor([-100 if e.sentiment is None else e.sentiment for e in examples]),
+            torch.tensor([w for _, w in rows], dtype=torch.float32),
+        )
+
+
 def train_packed(
     config: RecipeConfig,
     sm: StanceModel,
@@ -99,18 +134,11 @@ def train_packed(
     ``<work_dir>/packed-checkpoint``. Returns the run's facts."""
     work = Path(config.work_dir)
     examples = [e for e, _ in rows]
-    requests, members = group_requests(examples)
-    batches = request_batches(
-        [len(m) for m in members],
-        [len(r.sentence) for r in requests],
-        config.batch_size,
-        seed=config.seed,
-    )
+    ts = PackedTrainingSet.build(rows, config.batch_size, seed=config.seed)
+    requests, members, batches = ts.requests, ts.members, ts.batches
     steps_per_epoch = len(batches)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
-    st = torch.tensor([-100 if e.stance is None else e.stance for e in examples])
-    se = torch.tensor([-100 if e.sentiment is None else e.sentiment for e in examples])
-    wt = torch.tensor([w for _, w in rows], dtype=torch.float32)
+    st, se, wt = ts.stance, ts.sentiment, ts.weight
     soft = None if teacher is None else torch.from_numpy(np.asarray(teacher, dtype=np.float32))
     # unlabelled rows (format "pipeline") learn the teacher alone
     unlabelled = torch.tensor([e.stance is None and e.sentiment is None for e in examples])
