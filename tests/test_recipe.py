@@ -259,7 +259,8 @@ def test_recipe_distils_from_a_teacher_scored_once_on_the_training_inputs(
     assert "teacher's argmax agrees with the training labels" in log
     work = tmp_path / "work"
     info = json.loads((work / "train_info.json").read_text())
-    assert info["distilled_from"] == {"teacher": str(tiny_model_dir), "alpha": 1.0}
+    # a folder outside the working one is recorded by its name, not the machine's path
+    assert info["distilled_from"] == {"teacher": tiny_model_dir.name, "alpha": 1.0}
     probs = np.load(work / "teacher.npy")
     assert probs.shape == (info["train_set_size"], 6)
     distilled = load_file(str(work / "final" / "model.safetensors"))
@@ -300,7 +301,7 @@ def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
     assert StanceModel.load(teacher, device="cpu").config.name == "tiny-teacher"
     assert (teacher / "metrics.json").is_file()  # finalized: calibrated, measured
     info = json.loads((tmp_path / "work" / "train_info.json").read_text())
-    assert info["distilled_from"]["teacher"] == str((tmp_path / "teacher.json").resolve())
+    assert info["distilled_from"]["teacher"] == "teacher.json"
     assert info["global_step"] == 2
 
     assert main([*argv, "--phase", "train", "--max-steps", "3"]) == 0
@@ -349,7 +350,7 @@ def test_recipe_init_from_starts_the_main_stage_from_a_trained_model(
     floats = [k for k, v in first.items() if v.is_floating_point()]
     assert all(torch.allclose(cont[k], first[k], atol=1e-6) for k in floats)
     info = json.loads((tmp_path / "cont" / "train_info.json").read_text())
-    assert info["initialized_from"]["model"] == str(out.resolve())
+    assert info["initialized_from"]["model"] == out.name
     assert len(info["initialized_from"]["weights_sha256"]) == 64
 
     # the same run from the bare encoder ends elsewhere

@@ -579,7 +579,7 @@ def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
         + (f" (the group is the id's match of `{d.holdout_key}`)" if d.holdout_key else "")
         + ", never trained on"
         for d in config.datasets
-        if d.holdout_fraction
+        if d.holdout_fraction and d.format != "pipeline"  # unlabelled: nothing to measure
     }
     lines += ["", *[f"- `{k}`: {v}" for k, v in {**notes, **held_notes}.items()]]
     hand = read_card_notes(config.card_notes, config) if config.card_notes else None

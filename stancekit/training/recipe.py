@@ -202,10 +202,31 @@ def train(
         info["soup_of_train_seeds"] = list(seeds)
         info["runs"] = runs
     if init is not None:
-        info["initialized_from"] = {"model": config.init_from, "weights_sha256": init_sha}
+        info["initialized_from"] = {
+            "model": _portable(config.init_from),
+            "weights_sha256": init_sha,
+        }
     elif start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     return _save_final(config, sm, mcfg, info)
+
+
+def _portable(path: str | None) -> str | None:
+    """``path`` as a shipped model may record it: relative to the working folder when it
+    lies below it (``models/stancekit-mpnet``), else its last part; never an absolute path
+    of the machine that trained it.
+
+    >>> import os
+    >>> _portable(os.path.join(os.getcwd(), "models", "m")), _portable("/elsewhere/m")
+    ('models/m', 'm')
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return p.name
 
 
 def _save_final(
@@ -216,7 +237,7 @@ def _save_final(
     work = Path(config.work_dir)
     if config.distill_from:
         st_a, se_a = config.distill_alphas
-        info["distilled_from"] = {"teacher": config.distill_from, "alpha": st_a}
+        info["distilled_from"] = {"teacher": _portable(config.distill_from), "alpha": st_a}
         unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
         if unlabelled:
             info["distilled_from"]["unlabelled_sets"] = unlabelled
