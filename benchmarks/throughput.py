@@ -8,7 +8,9 @@ pipeline, and against the machine's own matmul speed. Every figure is the median
 ``--model`` measures another model than the default (a packed one too: its forward passes
 and FLOPs are counted from the packed rows); ``--against`` times a second model end to end
 and scoring alone in the same process and prints the ratios (issue 20: a student against
-0.3.0). The transformers-pipeline baseline is always the default model.
+0.3.0). The transformers-pipeline baseline runs the measured model if it has a
+plain-transformers form (a pair model saved whole), else the ``--against`` one; a packed
+model (0.4.0) has none.
 """
 
 from __future__ import annotations
@@ -108,10 +110,10 @@ def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> 
     """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
     packed model, of its rows: text and levitated markers)."""
     if model.packed:
-        from stancekit.packed import encode_packed, requests_for_pairs
+        from stancekit.packed import batch_order, encode_packed, requests_for_pairs
 
         reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
-        reqs.sort(key=lambda r: len(r.sentence))
+        reqs = [reqs[r] for r in batch_order(model.tokenizer, reqs)]  # as predict does
         c = model.config
         return [
             encode_packed(
@@ -161,6 +163,53 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def pipeline_baseline(
+    model: StanceModel, path: Path, inputs: Sequence[PairInput], args: argparse.Namespace
+) -> tuple[list[tuple[str, str]], float]:
+    """A transformers ``text-classification`` pipeline over ``model``'s folder, one formatted
+    input at a time, on every k-th pair; its report rows and judgements/s."""
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    clf: Any = pipeline(
+        "text-classification",
+        model=str(path),
+        tokenizer=str(path),
+        dtype=torch.float32,
+        device="cpu",
+        top_k=None,
+        function_to_apply="none",
+    )
+    n = len(inputs)
+    step = max(1, n // max(1, args.baseline_pairs))
+    subset = list(inputs[::step][: args.baseline_pairs])
+    texts = [model.config.template.format(p) for p in subset]
+    kw = {"truncation": "only_second", "max_length": model.config.max_length}
+    base_s, outs = median_time(
+        lambda: [clf({"text": a, "text_pair": b}, **kw) for a, b in texts], args.runs
+    )
+    sub_s, sub_scores = median_time(lambda: model.predict(subset, batch_size=64), args.runs)
+    labels = sub_scores.stance_labels
+    agree = sum(
+        max((o for o in out if o["label"].startswith("stance:")), key=lambda o: o["score"])["label"]
+        == "stance:" + labels[int(row.argmax())]
+        for out, row in zip(outs, sub_scores.stance, strict=True)
+    )
+    base_jps = len(subset) / base_s
+    name = f"{model.config.name} {model.config.version}"
+    return [
+        (
+            f"3. pipeline 1-at-a-time ({name})",
+            f"{len(subset)} pairs (every {step}th) in {base_s:.2f} s",
+        ),
+        ("   judgements/s", f"{base_jps:,.1f}"),
+        ("   same stance label", f"{agree}/{len(subset)} pairs agree with stancekit"),
+        ("   stancekit, same model+subset", f"{len(subset) / sub_s:,.1f} judgements/s"),
+        ("   that / baseline", f"{(len(subset) / sub_s) / base_jps:.2f}x"),
+    ], base_jps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default="../shared/data", help="folder of the *.jsonl data")
@@ -191,9 +240,6 @@ def main() -> None:
     )
     load_s = time.perf_counter() - t0
     model = analyzer.model
-    is_default = model_path(args.model or default_model_path()).resolve() == (
-        default_model_path().resolve()
-    )
 
     # 1. end to end
     e2e_s, results = median_time(lambda: list(analyzer.analyze_many(docs, progress=False)), runs)
@@ -209,37 +255,25 @@ def main() -> None:
     score_s, _ = median_time(lambda: model.predict(inputs, batch_size=analyzer.batch_size), runs)
     n = len(inputs)
 
-    # 3. baseline: a transformers pipeline, one formatted input at a time, on a subset
-    from transformers import pipeline
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-    clf: Any = pipeline(
-        "text-classification",
-        model=str(default_model_path()),
-        tokenizer=str(default_model_path()),
-        dtype=torch.float32,
-        device="cpu",
-        top_k=None,
-        function_to_apply="none",
-    )
-    step = max(1, n // max(1, args.baseline_pairs))
-    subset = inputs[::step][: args.baseline_pairs]
-    texts = [model.config.template.format(p) for p in subset]
-    kw = {"truncation": "only_second", "max_length": model.config.max_length}
-    base_s, outs = median_time(
-        lambda: [clf({"text": a, "text_pair": b}, **kw) for a, b in texts], runs
-    )
-    sub_s, sub_scores = median_time(
-        lambda: model.predict(subset, batch_size=analyzer.batch_size), runs
-    )
-    stance_labels = sub_scores.stance_labels
-    agree = is_default and sum(
-        max((o for o in out if o["label"].startswith("stance:")), key=lambda o: o["score"])["label"]
-        == "stance:" + stance_labels[int(row.argmax())]
-        for out, row in zip(outs, sub_scores.stance, strict=True)
-    )
+    # 3. baseline: a transformers pipeline, one formatted input at a time, on a subset, of
+    # a model that has a plain-transformers form (a pair model saved whole): the measured
+    # one, else --against; a packed or adapter model has none, and 0.4.0 is packed
+    against_model = StanceAnalyzer(model=args.against, targets=targets) if args.against else None
+    plain = [
+        (m, p)
+        for m, p in (
+            (model, args.model or default_model_path()),
+            (against_model.model if against_model else None, args.against),
+        )
+        if m is not None and m.config.design == "pair" and m.config.adapter is None
+    ]
+    base_rows: list[tuple[str, str]] = []
+    base_jps = float("nan")
+    if plain:
+        base_model, base_path = plain[0]
+        base_rows, base_jps = pipeline_baseline(base_model, model_path(base_path), inputs, args)
+    else:
+        base_rows = [("3. pipeline 1-at-a-time", "n/a: no plain-transformers model measured")]
 
     # 4. FLOPs
     shapes = forward_shapes(model, inputs, analyzer.batch_size)
@@ -249,8 +283,8 @@ def main() -> None:
     maxrss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     against: dict[str, Any] = {}
-    if args.against:
-        other = StanceAnalyzer(model=args.against, targets=targets)
+    if against_model is not None:
+        other = against_model
         a_e2e, a_res = median_time(lambda: list(other.analyze_many(docs, progress=False)), runs)
         a_score, _ = median_time(
             lambda: other.model.predict(inputs, batch_size=other.batch_size), runs
@@ -266,7 +300,7 @@ def main() -> None:
         }
 
     # report
-    e2e_jps, score_jps, base_jps = n_judg / e2e_s, n / score_s, len(subset) / base_s
+    e2e_jps, score_jps = n_judg / e2e_s, n / score_s
     rows: list[tuple[str, str]] = [
         ("CPU", cpu_model()),
         ("torch / threads", f"{torch.__version__} / {torch.get_num_threads()}"),
@@ -291,19 +325,13 @@ def main() -> None:
     for key, sec in stage_s.items():
         rows.append((f"   share: {labels[key]}", f"{sec / total:6.1%}  ({sec:.2f} s)"))
     rows.append(("   staged total / e2e", f"{total:.2f} s / {e2e_s:.2f} s"))
+    rows += base_rows
+    if plain:
+        rows += [
+            ("   scoring / baseline", f"{score_jps / base_jps:.2f}x"),
+            ("   end to end / baseline", f"{e2e_jps / base_jps:.2f}x"),
+        ]
     rows += [
-        ("3. pipeline 1-at-a-time", f"{len(subset)} pairs (every {step}th) in {base_s:.2f} s"),
-        ("   judgements/s", f"{base_jps:,.1f}"),
-        (
-            "   same stance label",
-            f"{agree}/{len(subset)} pairs agree with stancekit"
-            if is_default
-            else "n/a (the measured model is not the default)",
-        ),
-        ("   stancekit same subset", f"{len(subset) / sub_s:,.1f} judgements/s"),
-        ("   scoring / baseline", f"{score_jps / base_jps:.2f}x"),
-        ("   subset scoring / base", f"{(len(subset) / sub_s) / base_jps:.2f}x"),
-        ("   end to end / baseline", f"{e2e_jps / base_jps:.2f}x"),
         ("4. matmul fp32 peak", f"{peak:,.1f} GFLOP/s (best of 1024², 2048²)"),
         ("   forward passes", f"{len(shapes)}; tokens real {real_tok:,}, padded {pad_tok:,}"),
         ("   GFLOP real tokens", f"{real_f / 1e9:,.1f} -> {real_f / score_s / 1e9:,.1f} GFLOP/s"),

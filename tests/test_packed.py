@@ -16,6 +16,7 @@ from stancekit.model import ModelConfig, PairInput, StanceModel
 from stancekit.packed import (
     PackedPairModel,
     PackedRequest,
+    batch_order,
     encode_packed,
     marked_sentence,
     score_packed,
@@ -153,6 +154,27 @@ def test_a_phrase_target_is_read_in_every_window_of_a_long_sentence(
     np.testing.assert_allclose(
         out.logits, one_at_a_time(model, tok, req, max_length=24, stride=8), atol=1e-4
     )
+
+
+def test_requests_are_scored_in_order_of_their_rows_token_length(
+    model_and_tokenizer: tuple[PackedPairModel, Any],
+) -> None:
+    _, tok = model_and_tokenizer
+    short = "Zas praised the CSTO."
+    reqs = [
+        PackedRequest(SENT, "Nikol Pashinian", spans("Nikol Pashinian")[0], spans("CSTO")),
+        PackedRequest(short, "Zas", (0, 3), ((16, 20),)),
+        # the same short sentence with five more targets: a longer row than the one above
+        PackedRequest(
+            short, None, None, ((16, 20),) + (None,) * 5, ("CSTO",) + ("Azerbaijan",) * 5
+        ),
+        PackedRequest(short, None, None, ((16, 20),)),
+    ]
+    real = [max(encode_packed(tok, [r], max_length=256, stride=32).lengths) for r in reqs]
+    order = batch_order(tok, reqs)
+    assert [real[r] for r in order] == sorted(real)
+    assert order == sorted(range(4), key=real.__getitem__)
+    assert batch_order(tok, []) == []
 
 
 def test_a_target_without_span_needs_a_name() -> None:
