@@ -69,7 +69,7 @@ def compare(
     b_cal = StanceModel.load(b_dir, device="cpu", backend=backend_b, quantize=quantize_b)
     a, b = uncalibrated(a_cal), uncalibrated(b_cal)
     if backend_b == "onnx":  # the T=1 copy scores through its own runner (cached file)
-        b.use_onnx(quantize=quantize_b)
+        b = uncalibrated(StanceModel.load(b_dir, device="cpu")).use_onnx(quantize=quantize_b)
     sets = {k: drop_unencodable(a, k, v) for k, v in sets.items()}
     ra = predict_sets(a, sets, config.eval_batch_size)
     rb = predict_sets(b, sets, config.eval_batch_size)

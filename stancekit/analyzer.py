@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from stancekit.actors import ActorAnalysis, find_actors
 from stancekit.deadline import can_interrupt, time_limit
@@ -32,6 +33,7 @@ from stancekit.pairs import (
     scoring_input,
     within_unit,
 )
+from stancekit.prefetch import prefetched
 from stancekit.results import BatchSummary, DocumentResult, Judgement
 from stancekit.screening import DEFAULT_MAX_CHARS, check_size, screen
 from stancekit.segment import MAX_CHUNK, Parsed, document_id, parse_many
@@ -44,6 +46,13 @@ __all__ = ["DEFAULT_SLOW_S", "DocumentInput", "StanceAnalyzer"]
 DocumentInput = str | Document | tuple[str, str] | Mapping[str, Any]
 #: ``analyze_many``'s default ``slow_s``: documents estimated to take longer are flagged.
 DEFAULT_SLOW_S = 60.0
+
+_Item = tuple[str, str, Mapping[str, Any]]
+#: A chunk screened: error results in their slots (None elsewhere), the good items by slot.
+_Screened = tuple[list["DocumentResult | None"], list[tuple[int, _Item]]]
+#: A document ready to score: its Document, actors, pairs and its own seconds so far.
+_Prepared = tuple[Document, ActorAnalysis, list[Pair], float]
+_R = TypeVar("_R")
 
 
 def _decode_hint(value: object) -> str:
@@ -242,11 +251,10 @@ class StanceAnalyzer:
 
             bar = tqdm(total=total, unit="doc", desc="stancekit", dynamic_ncols=True)
         seen: set[str] = set()
+        source = iter(enumerate(it))
+        chunks = iter(lambda: list(islice(source, batch_size)), [])
         try:
-            source = iter(enumerate(it))
-            while chunk := list(islice(source, batch_size)):
-                with spacy_memory_zone():  # memory stays flat however many batches
-                    results = self._analyze_chunk(chunk, slow_s, timeout_s)
+            for results in self._chunk_results(chunks, slow_s, timeout_s):
                 release_freed_memory()
                 for result in results:
                     if result.document.id in seen:
@@ -261,12 +269,28 @@ class StanceAnalyzer:
             if bar is not None:
                 bar.close()
 
-    def _analyze_chunk(
+    def _chunk_results(
         self,
-        chunk: list[tuple[int, DocumentInput]],
+        chunks: Iterator[list[tuple[int, DocumentInput]]],
         slow_s: float | None,
-        timeout_s: float | None = None,
-    ) -> list[DocumentResult]:
+        timeout_s: float | None,
+    ) -> Iterator[list[DocumentResult]]:
+        """The results of each chunk of documents, in order. Without ``timeout_s`` the next
+        chunk is parsed and its actors found in a worker thread while this one is scored
+        (:mod:`stancekit.prefetch`); with it, everything runs in this thread (the deadline
+        interrupts with a signal, which only reaches the main thread)."""
+        if timeout_s is not None:
+            for chunk in chunks:
+                screened = self._screen(chunk)
+                yield self._analyze_chunk(screened, slow_s, timeout_s)
+            return
+        screened_chunks = map(self._screen, chunks)
+        for screened, ahead in prefetched(screened_chunks, self._prepare_chunk):
+            yield self._analyze_chunk(screened, slow_s, None, ahead)
+
+    def _screen(self, chunk: list[tuple[int, DocumentInput]]) -> _Screened:
+        """Error results for the items that cannot be analysed (wrong type, too large), in
+        their slots, and the others as ``(slot, (id, text, meta))``."""
         slots: list[DocumentResult | None] = [None] * len(chunk)
         good: list[tuple[int, tuple[str, str, Mapping[str, Any]]]] = []
         for k, (pos, raw) in enumerate(chunk):
@@ -281,12 +305,31 @@ class StanceAnalyzer:
                 slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
                 continue
             good.append((k, item))
+        return slots, good
+
+    def _prepare_chunk(self, screened: _Screened) -> tuple[list[_Prepared], float]:
+        """Parse the chunk's documents and find their actors and pairs, in a spaCy memory
+        zone (nothing returned holds a spaCy object); and the parse's seconds."""
+        with spacy_memory_zone():
+            t0 = time.perf_counter()
+            parsed = list(parse_many([g for _, g in screened[1]]))
+            parse_s = time.perf_counter() - t0
+            return self._prepare(parsed), parse_s
+
+    def _analyze_chunk(
+        self,
+        screened: _Screened,
+        slow_s: float | None,
+        timeout_s: float | None = None,
+        ahead: Future[tuple[list[_Prepared], float]] | None = None,
+    ) -> list[DocumentResult]:
+        """One chunk's results; ``ahead``, when given, is its parse already under way."""
+        slots, good = list(screened[0]), screened[1]
         budget = None if timeout_s is None else timeout_s * len(good)
         try:
             with time_limit(budget, f"a batch of {len(good)} documents ran over {budget} s"):
-                t0 = time.perf_counter()
-                parsed = list(parse_many([g for _, g in good]))
-                results = self._judge(parsed, parse_s=time.perf_counter() - t0, slow_s=slow_s)
+                prepared, parse_s = (ahead or _done(self._prepare_chunk, screened)).result()
+                results = self._finish(prepared, parse_s=parse_s, slow_s=slow_s)
             for (k, _), res in zip(good, results, strict=True):
                 slots[k] = res
         except Exception:
@@ -294,10 +337,8 @@ class StanceAnalyzer:
             for k, item in good:
                 try:
                     with time_limit(timeout_s, _timeout_message(item[0], timeout_s)):
-                        t0 = time.perf_counter()
-                        parsed = list(parse_many([item]))
-                        parse_s = time.perf_counter() - t0
-                        slots[k] = self._judge(parsed, parse_s=parse_s, slow_s=slow_s)[0]
+                        prepared, parse_s = self._prepare_chunk(([None], [(0, item)]))
+                        slots[k] = self._finish(prepared, parse_s=parse_s, slow_s=slow_s)[0]
                 except Exception as exc:
                     slots[k] = self._failed(item[0], item[1], exc, meta=item[2])
         return [s for s in slots if s is not None]
@@ -397,23 +438,32 @@ class StanceAnalyzer:
         self, parsed: list[Parsed], *, parse_s: float = 0.0, slow_s: float | None = None
     ) -> list[DocumentResult]:
         """Actors, pairs and one model call for the whole chunk of documents."""
-        per_doc: list[tuple[Parsed, ActorAnalysis, list[Pair], float]] = []
+        return self._finish(self._prepare(parsed), parse_s=parse_s, slow_s=slow_s)
+
+    def _prepare(self, parsed: list[Parsed]) -> list[_Prepared]:
+        """Each document's actors and pairs, and the seconds that took."""
+        out: list[_Prepared] = []
         for p in parsed:
             t0 = time.perf_counter()
             actors = find_actors(p)
             pairs = [within_unit(pair) for pair in build_pairs(p.document, actors, self._index)]
-            per_doc.append((p, actors, pairs, time.perf_counter() - t0))
-        all_pairs = [pair for _, _, pairs, _ in per_doc for pair in pairs]
+            out.append((p.document, actors, pairs, time.perf_counter() - t0))
+        return out
+
+    def _finish(
+        self, prepared: list[_Prepared], *, parse_s: float, slow_s: float | None
+    ) -> list[DocumentResult]:
+        """One model call for every pair of the chunk, then each document's result."""
+        all_pairs = [pair for _, _, pairs, _ in prepared for pair in pairs]
         t0 = time.perf_counter()
         scores = self._predict(all_pairs)
         model_s = time.perf_counter() - t0
-        n_chars = max(1, sum(len(p.document.text) for p in parsed))
+        n_chars = max(1, sum(len(doc.text) for doc, _, _, _ in prepared))
         results = []
         row = 0
-        for p, actors, pairs, own_s in per_doc:
-            judgements = self._judgements(p.document.id, pairs, scores, row)
+        for doc, actors, pairs, own_s in prepared:
+            judgements = self._judgements(doc.id, pairs, scores, row)
             row += len(pairs)
-            doc = p.document
             flags = screen(doc.text, max_line=MAX_CHUNK)
             if not doc.sentences:
                 flags += ("empty",)
@@ -427,6 +477,16 @@ class StanceAnalyzer:
                 DocumentResult(doc, self.targets, actors.actors, tuple(judgements), flags=flags)
             )
         return results
+
+
+def _done(fn: Callable[[_Screened], _R], arg: _Screened) -> Future[_R]:
+    """``fn(arg)`` run here, now, as a finished future (its exception kept in it)."""
+    fut: Future[_R] = Future()
+    try:
+        fut.set_result(fn(arg))
+    except Exception as exc:
+        fut.set_exception(exc)
+    return fut
 
 
 def _timeout_message(doc_id: str, timeout_s: float | None) -> str:

@@ -101,6 +101,60 @@ def test_analyze_many_matches_analyze(analyzer: StanceAnalyzer, seed_text: str) 
     assert many[0].to_records() == one.to_records()
 
 
+def test_analyze_many_parses_ahead_and_gives_what_one_batch_at_a_time_gives(
+    analyzer: StanceAnalyzer, seed_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import stancekit.analyzer as module
+
+    parsing_threads: set[str] = set()
+    real = module.parse_many  # type: ignore[attr-defined]
+
+    def spy(items: Any) -> Any:
+        parsing_threads.add(threading.current_thread().name)
+        return real(items)
+
+    monkeypatch.setattr(module, "parse_many", spy)
+    paragraphs = [p for p in seed_text.split("\n") if p.strip()]
+    items = [(f"p{k}", p) for k, p in enumerate(paragraphs)]
+    ahead = list(analyzer.analyze_many(items, batch_size=3, progress=False))
+    assert parsing_threads and threading.main_thread().name not in parsing_threads
+    parsing_threads.clear()
+    # with timeout_s, everything runs in the main thread, one stage after the other
+    serial = list(analyzer.analyze_many(items, batch_size=3, progress=False, timeout_s=600))
+    assert parsing_threads == {threading.main_thread().name}
+    assert [r.to_records() for r in ahead] == [r.to_records() for r in serial]
+    assert sum(len(r.judgements) for r in ahead) > 10
+
+
+def test_a_batch_whose_parse_fails_ahead_is_redone_one_by_one_and_only_the_culprit_fails(
+    analyzer: StanceAnalyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stancekit.analyzer as module
+
+    real = module.parse_many  # type: ignore[attr-defined]
+
+    def broken_on_marker(items: Any) -> Any:
+        items = list(items)
+        if any("BREAKS" in text for _, text, _ in items):
+            raise RuntimeError("the parser broke")
+        return real(items)
+
+    monkeypatch.setattr(module, "parse_many", broken_on_marker)
+    items = [
+        ("a", "Baku blamed the CSTO."),
+        ("b", "BREAKS. The CSTO met."),
+        ("c", "Zas praised the CSTO."),
+        ("d", "Azerbaijan met the CSTO."),
+    ]
+    results = list(analyzer.analyze_many(items, batch_size=2, progress=False))
+    assert [r.document.id for r in results] == ["a", "b", "c", "d"]
+    assert [r.ok for r in results] == [True, False, True, True]
+    assert results[1].error == "RuntimeError: the parser broke"
+    assert results[0].judgements and results[2].judgements
+
+
 def test_missing_model_directory_explains_how_to_get_the_model(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match=r"does not exist.*default model ships"):
         StanceAnalyzer(model=tmp_path / "absent")
