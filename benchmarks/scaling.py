@@ -102,7 +102,8 @@ def point(a: argparse.Namespace, n_docs: int, n_targets: int, chars: int | None)
     t1 = time.perf_counter()
     n_judgements = n = 0
     items = ({"id": f"doc-{i}", "text": d} for i, d in enumerate(docs))
-    for n, res in enumerate(analyzer.analyze_many(items, progress=False), start=1):
+    stream = analyzer.analyze_many(items, progress=False, parse_ahead=a.parse_ahead)
+    for n, res in enumerate(stream, start=1):
         n_judgements += len(res.judgements)
         if n % a.rss_every == 0:
             trace.append((n, round(_rss_mb(), 1)))
@@ -132,6 +133,7 @@ def run_point(args: argparse.Namespace, **kw: Any) -> dict[str, Any]:
     cmd += ["--backend", args.backend, "--rss-every", str(args.rss_every)]
     cmd += ["--model", args.model] if args.model else []
     cmd += ["--quantize"] if args.quantize else []
+    cmd += ["--parse-ahead"] if args.parse_ahead else []
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
@@ -205,6 +207,7 @@ def main() -> int:
     p.add_argument("--model", help="model folder (default: the default model)")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch")
     p.add_argument("--quantize", action="store_true", help="int8 (of the chosen backend)")
+    p.add_argument("--parse-ahead", action="store_true", help="analyze_many(parse_ahead=True)")
     p.add_argument("--rss-every", type=int, default=50, help="RSS sample every N articles")
     p.add_argument("--out", default="benchmarks/scaling.png")
     p.add_argument("--json", help="write all rows here")

@@ -201,6 +201,7 @@ class StanceAnalyzer:
         slow_s: float | None = DEFAULT_SLOW_S,
         timeout_s: float | None = None,
         summary: BatchSummary | None = None,
+        parse_ahead: bool = False,
     ) -> Iterator[DocumentResult]:
         """Analyse many articles, streaming: ``batch_size`` documents are in memory at a time.
 
@@ -223,6 +224,13 @@ class StanceAnalyzer:
         batch of ``n`` takes at most about ``2 * n * timeout_s``. It interrupts with
         ``SIGALRM`` (:mod:`stancekit.deadline`): on POSIX, in the main thread only;
         elsewhere it warns once and documents are only flagged ``slow``.
+
+        ``parse_ahead=True`` parses the next batch and finds its actors in a worker thread
+        while the model scores this one (:mod:`stancekit.prefetch`); the results are the
+        same. It pays where spaCy's one core is otherwise idle while the model scores (more
+        cores than the model's threads use); on 2 cores it did not (``benchmarks/README.md``),
+        so it is off by default. It needs ``timeout_s=None``: the deadline is a signal,
+        which only the main thread receives.
         """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")
@@ -235,6 +243,12 @@ class StanceAnalyzer:
         ):
             raise ValueError(
                 f"'timeout_s' must be a positive number of seconds or None, got {timeout_s!r}"
+            )
+        if parse_ahead and timeout_s is not None:
+            raise ValueError(
+                f"parse_ahead=True needs timeout_s=None (got timeout_s={timeout_s!r}): the "
+                "deadline interrupts with a signal, which the worker thread cannot receive; "
+                "drop one of the two"
             )
         if timeout_s is not None and not can_interrupt():
             warnings.warn(
@@ -254,7 +268,7 @@ class StanceAnalyzer:
         source = iter(enumerate(it))
         chunks = iter(lambda: list(islice(source, batch_size)), [])
         try:
-            for results in self._chunk_results(chunks, slow_s, timeout_s):
+            for results in self._chunk_results(chunks, slow_s, timeout_s, parse_ahead):
                 release_freed_memory()
                 for result in results:
                     if result.document.id in seen:
@@ -274,12 +288,12 @@ class StanceAnalyzer:
         chunks: Iterator[list[tuple[int, DocumentInput]]],
         slow_s: float | None,
         timeout_s: float | None,
+        parse_ahead: bool,
     ) -> Iterator[list[DocumentResult]]:
-        """The results of each chunk of documents, in order. Without ``timeout_s`` the next
+        """The results of each chunk of documents, in order; with ``parse_ahead`` the next
         chunk is parsed and its actors found in a worker thread while this one is scored
-        (:mod:`stancekit.prefetch`); with it, everything runs in this thread (the deadline
-        interrupts with a signal, which only reaches the main thread)."""
-        if timeout_s is not None:
+        (:mod:`stancekit.prefetch`)."""
+        if not parse_ahead:
             for chunk in chunks:
                 screened = self._screen(chunk)
                 yield self._analyze_chunk(screened, slow_s, timeout_s)

@@ -1,12 +1,13 @@
 """Working one step ahead: while the caller works on item ``k``, a worker thread prepares
 item ``k + 1``.
 
-:meth:`StanceAnalyzer.analyze_many <stancekit.StanceAnalyzer.analyze_many>` uses it to
-parse and find the actors of the next batch of documents (spaCy, one core) while the model
-scores this one (torch, which releases the GIL). Measured on throughput.py's corpus
-(2026-12-07, 2 cores, 96 documents, the 0.4.0 model): 95.9 judgements/s one stage after
-the other, 103.1 overlapped (+7.5%); the two cores are already busy while the model scores,
-so the gain is what spaCy's single-threaded stretches left idle.
+:meth:`StanceAnalyzer.analyze_many(parse_ahead=True) <stancekit.StanceAnalyzer.analyze_many>`
+uses it to parse and find the actors of the next batch of documents (spaCy, one core) while
+the model scores this one (torch, which releases the GIL). On 2 cores it gains little,
+since the model already keeps both busy while it scores: 4.1% end to end on throughput.py's
+100 documents (`benchmarks/prefetch_ab.py`, 2026-12-07, default model 0.4.0, median of 5:
+90.2 against 86.6 judgements/s), for a higher peak RSS over long runs (1,012 MB against the
+figures in `benchmarks/README.md`), so it is off by default.
 
 Example:
     >>> from stancekit.prefetch import prefetched

@@ -118,11 +118,10 @@ def test_analyze_many_parses_ahead_and_gives_what_one_batch_at_a_time_gives(
     monkeypatch.setattr(module, "parse_many", spy)
     paragraphs = [p for p in seed_text.split("\n") if p.strip()]
     items = [(f"p{k}", p) for k, p in enumerate(paragraphs)]
-    ahead = list(analyzer.analyze_many(items, batch_size=3, progress=False))
+    ahead = list(analyzer.analyze_many(items, batch_size=3, progress=False, parse_ahead=True))
     assert parsing_threads and threading.main_thread().name not in parsing_threads
     parsing_threads.clear()
-    # with timeout_s, everything runs in the main thread, one stage after the other
-    serial = list(analyzer.analyze_many(items, batch_size=3, progress=False, timeout_s=600))
+    serial = list(analyzer.analyze_many(items, batch_size=3, progress=False))
     assert parsing_threads == {threading.main_thread().name}
     assert [r.to_records() for r in ahead] == [r.to_records() for r in serial]
     assert sum(len(r.judgements) for r in ahead) > 10
@@ -148,11 +147,13 @@ def test_a_batch_whose_parse_fails_ahead_is_redone_one_by_one_and_only_the_culpr
         ("c", "Zas praised the CSTO."),
         ("d", "Azerbaijan met the CSTO."),
     ]
-    results = list(analyzer.analyze_many(items, batch_size=2, progress=False))
+    results = list(analyzer.analyze_many(items, batch_size=2, progress=False, parse_ahead=True))
     assert [r.document.id for r in results] == ["a", "b", "c", "d"]
     assert [r.ok for r in results] == [True, False, True, True]
     assert results[1].error == "RuntimeError: the parser broke"
     assert results[0].judgements and results[2].judgements
+    with pytest.raises(ValueError, match="parse_ahead=True needs timeout_s=None"):
+        next(analyzer.analyze_many(items, parse_ahead=True, timeout_s=5))
 
 
 def test_missing_model_directory_explains_how_to_get_the_model(tmp_path: Path) -> None:
