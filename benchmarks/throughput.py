@@ -110,16 +110,25 @@ def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> 
     """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
     packed model, of its rows: text and levitated markers)."""
     if model.packed:
-        from stancekit.packed import batch_order, encode_packed, requests_for_pairs
+        from stancekit.packed import (
+            MAX_BATCH_TOKENS,
+            batch_spans,
+            encode_packed,
+            requests_for_pairs,
+            row_sizes,
+        )
 
         reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
-        reqs = [reqs[r] for r in batch_order(model.tokenizer, reqs)]  # as predict does
+        size = row_sizes(model.tokenizer, reqs)
+        order = sorted(range(len(reqs)), key=size.__getitem__)  # as predict does
+        reqs = [reqs[r] for r in order]
+        spans = batch_spans([size[r] for r in order], batch_size=bs, max_tokens=MAX_BATCH_TOKENS)
         c = model.config
         return [
             encode_packed(
-                model.tokenizer, reqs[lo : lo + bs], max_length=c.max_length, stride=c.window_stride
+                model.tokenizer, reqs[lo:hi], max_length=c.max_length, stride=c.window_stride
             ).lengths
-            for lo in range(0, len(reqs), bs)
+            for lo, hi in spans
         ]
     seen: list[list[int]] = []
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
 from stancekit.deadline import can_interrupt, time_limit
@@ -52,7 +52,6 @@ _Item = tuple[str, str, Mapping[str, Any]]
 _Screened = tuple[list["DocumentResult | None"], list[tuple[int, _Item]]]
 #: A document ready to score: its Document, actors, pairs and its own seconds so far.
 _Prepared = tuple[Document, ActorAnalysis, list[Pair], float]
-_R = TypeVar("_R")
 
 
 def _decode_hint(value: object) -> str:
@@ -342,7 +341,10 @@ class StanceAnalyzer:
         budget = None if timeout_s is None else timeout_s * len(good)
         try:
             with time_limit(budget, f"a batch of {len(good)} documents ran over {budget} s"):
-                prepared, parse_s = (ahead or _done(self._prepare_chunk, screened)).result()
+                if ahead is None:
+                    prepared, parse_s = self._prepare_chunk(screened)
+                else:
+                    prepared, parse_s = ahead.result()
                 results = self._finish(prepared, parse_s=parse_s, slow_s=slow_s)
             for (k, _), res in zip(good, results, strict=True):
                 slots[k] = res
@@ -491,16 +493,6 @@ class StanceAnalyzer:
                 DocumentResult(doc, self.targets, actors.actors, tuple(judgements), flags=flags)
             )
         return results
-
-
-def _done(fn: Callable[[_Screened], _R], arg: _Screened) -> Future[_R]:
-    """``fn(arg)`` run here, now, as a finished future (its exception kept in it)."""
-    fut: Future[_R] = Future()
-    try:
-        fut.set_result(fn(arg))
-    except Exception as exc:
-        fut.set_exception(exc)
-    return fut
 
 
 def _timeout_message(doc_id: str, timeout_s: float | None) -> str:

@@ -373,7 +373,7 @@ class StanceModel:
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch_enc]
         # activations change size from batch to batch and fragment the C heap: hand its
         # free pages back after each batch, or resident memory creeps up run after run
-        trim = self._onnx is None and self.device.type == "cpu" and trim_after_batches()
+        trim = self._trims_heap()
         with torch.inference_mode():
             for b in range(0, len(needed), batch_size):
                 rows = needed[b : b + batch_size]
@@ -395,6 +395,11 @@ class StanceModel:
             stance, sentiment, self.config.stance_labels, self.config.sentiment_labels, windowed
         )
 
+    def _trims_heap(self) -> bool:
+        """Whether to hand the C heap's free pages back after each forward batch: PyTorch
+        on the CPU, where glibc's heap holds freed activations (:mod:`stancekit.memory`)."""
+        return self._onnx is None and self.device.type == "cpu" and trim_after_batches()
+
     def _predict_packed(self, pairs: Sequence[PairInput], batch_size: int) -> Scores:
         """:meth:`predict` for a packed model: one pass per (sentence, holder) window."""
         from stancekit.packed import pair_logits
@@ -409,6 +414,8 @@ class StanceModel:
                 stride=self.config.window_stride,
                 batch_size=batch_size,
                 forward=None if self._onnx is None else self._onnx.packed,
+                # as in the per-pair path: the C heap's free pages back after each batch
+                after_batch=release_freed_memory if self._trims_heap() else None,
             )
         return Scores(
             _softmax(logits[:, :n_st] / self.config.temperature_stance),

@@ -48,17 +48,20 @@ from stancekit.pairmodel import PairHead
 
 __all__ = [
     "LEVITATED_MARKERS",
+    "MAX_BATCH_TOKENS",
     "LevitatedHead",
     "PackedBatch",
     "PackedOutput",
     "PackedPairModel",
     "PackedRequest",
     "batch_order",
+    "batch_spans",
     "encode_packed",
     "load_packed_model",
     "marked_sentence",
     "pair_logits",
     "requests_for_pairs",
+    "row_sizes",
     "save_packed_model",
     "score_packed",
     "slot_index",
@@ -360,10 +363,15 @@ def score_packed(
     stride: int,
     batch_size: int = 32,
     forward: Callable[[dict[str, torch.Tensor], list[_Slot]], np.ndarray] | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
+    after_batch: Callable[[], object] | None = None,
 ) -> PackedOutput:
     """Score every target of every request, one encoder pass per window of each request;
     a target's logits are averaged over the windows the per-pair rule chooses (see the
-    module docstring). ``forward`` runs a batch instead of ``model`` (the ONNX backend)."""
+    module docstring). ``forward`` runs a batch instead of ``model`` (the ONNX backend).
+    ``spans``: the batches, as ``(start, end)`` over ``requests`` (:func:`batch_spans`);
+    default, ``batch_size`` requests each. ``after_batch`` is called after each batch
+    (``StanceModel`` hands the C heap's free pages back there, as for pair models)."""
     model.eval()
     n_out = sum(len(r.target_spans) for r in requests)
     first = np.cumsum([0] + [len(r.target_spans) for r in requests])[:-1]
@@ -371,8 +379,10 @@ def score_packed(
     windows = np.zeros(len(requests), dtype=np.int64)
     passes = tokens = 0
     with torch.inference_mode():
-        for lo in range(0, len(requests), batch_size):
-            part = requests[lo : lo + batch_size]
+        if spans is None:
+            spans = [(lo, lo + batch_size) for lo in range(0, len(requests), batch_size)]
+        for lo, hi in spans:
+            part = requests[lo:hi]
             pb = encode_packed(tokenizer, part, max_length=max_length, stride=stride)
             passes += len(pb.lengths)
             tokens += sum(pb.lengths)
@@ -385,6 +395,8 @@ def score_packed(
                 logits = model(pb.tensors, pb.slots).float().cpu().numpy()
             for s, row in zip(pb.slots, logits, strict=True):
                 by_target[int(first[lo + s.request]) + s.target].append((s.holder_in, row))
+            if after_batch is not None:
+                after_batch()
     width = int(model.head.out_proj.out_features)
     out = np.full((n_out, width), np.nan, dtype=np.float32)
     for i, got in enumerate(by_target):
@@ -419,18 +431,22 @@ def requests_for_pairs(
     return requests, where
 
 
-def batch_order(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
-    """The order to score ``requests`` in: by about how many tokens each one's row has
-    (holder, marked sentence, two markers per target, a phrase's words), so that a batch
-    holds rows of like length. Sorting by this rather than by the sentence's characters
-    cut the padded tokens of throughput.py's 699 rows (batches of 64) from 41% to 14%."""
+#: :func:`pair_logits`'s cap on a batch's padded tokens (rows x the longest row): 64 rows
+#: of up to 64 tokens. Bounds the attention scores (rows x heads x length^2, materialised
+#: under the levitated markers' mask), which set the peak memory of long runs.
+MAX_BATCH_TOKENS = 4096
+
+
+def row_sizes(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
+    """About how many tokens each request's row has: holder, marked sentence, two markers
+    per target, a phrase's words (a request longer than a window makes several rows)."""
     if not requests:
         return []
     enc = tokenizer(
         [r.holder or AUTHOR for r in requests],
         [marked_sentence(r) for r in requests],
     )["input_ids"]
-    size = [
+    return [
         len(ids)
         + sum(
             2 if s is not None else 2 + len(n.split())
@@ -440,7 +456,38 @@ def batch_order(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
         )
         for ids, r in zip(enc, requests, strict=True)
     ]
+
+
+def batch_order(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
+    """The order to score ``requests`` in: by :func:`row_sizes`, so that a batch holds
+    rows of like length. Sorting by this rather than by the sentence's characters cut the
+    padded tokens of throughput.py's 699 rows (batches of 64) from 41% to 14%."""
+    size = row_sizes(tokenizer, requests)
     return sorted(range(len(requests)), key=size.__getitem__)
+
+
+def batch_spans(
+    sizes: Sequence[int], *, batch_size: int, max_tokens: int | None
+) -> list[tuple[int, int]]:
+    """``(start, end)`` of each batch over rows of these (ascending) sizes: at most
+    ``batch_size`` rows, and at most ``max_tokens`` padded tokens (rows x the longest)
+    unless one row alone has more. Long rows thus come in smaller batches, which keeps the
+    attention's ``rows x heads x length^2`` scores, the largest transient, bounded.
+
+    Example:
+        >>> batch_spans([10, 10, 20, 40, 40], batch_size=4, max_tokens=60)
+        [(0, 3), (3, 4), (4, 5)]
+    """
+    spans: list[tuple[int, int]] = []
+    lo = 0
+    for i, size in enumerate(sizes):
+        n = i - lo + 1
+        if i > lo and (n > batch_size or (max_tokens is not None and n * size > max_tokens)):
+            spans.append((lo, i))
+            lo = i
+    if lo < len(sizes):
+        spans.append((lo, len(sizes)))
+    return spans
 
 
 def pair_logits(
@@ -452,12 +499,17 @@ def pair_logits(
     stride: int,
     batch_size: int = 32,
     forward: Callable[[dict[str, torch.Tensor], list[_Slot]], np.ndarray] | None = None,
+    max_tokens: int | None = MAX_BATCH_TOKENS,
+    after_batch: Callable[[], object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits of each pair (float32, ``(n, num_labels)``) and whether it was read in
     several windows, packing the pairs that share a sentence and holder. A mention no
-    window holds whole (longer than a window) is read as its name instead, as a phrase."""
+    window holds whole (longer than a window) is read as its name instead, as a phrase.
+    Rows are scored shortest first, ``batch_size`` at most and about ``max_tokens``
+    padded tokens at most per batch (:func:`batch_spans`)."""
     requests, where = requests_for_pairs(pairs)
-    order = batch_order(tokenizer, requests)
+    size = row_sizes(tokenizer, requests)
+    order = sorted(range(len(requests)), key=size.__getitem__)
     out = score_packed(
         model,
         tokenizer,
@@ -466,6 +518,8 @@ def pair_logits(
         stride=stride,
         batch_size=batch_size,
         forward=forward,
+        spans=batch_spans([size[r] for r in order], batch_size=batch_size, max_tokens=max_tokens),
+        after_batch=after_batch,
     )
     first = np.cumsum([0] + [len(requests[r].target_spans) for r in order])[:-1]
     pos = {r: k for k, r in enumerate(order)}

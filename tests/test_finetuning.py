@@ -51,6 +51,24 @@ PROBE_TARGETS = ["Boris", "Chen"]
 FAST: dict[str, Any] = {"epochs": 2, "batch_size": 8, "min_per_class": 2, "n_bootstrap": 20}
 
 
+def probe_at_save(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Make ``StanceModel.save`` first record the model's stance probabilities on the probe
+    text (under ``"stance"`` of the returned dict): what the trained model predicted."""
+    from stancekit.analyzer import StanceAnalyzer
+    from stancekit.model import StanceModel
+
+    before: dict[str, Any] = {}
+    real_save = StanceModel.save
+
+    def spy(self: StanceModel, path: Any, **kw: Any) -> Path:
+        res = StanceAnalyzer(model=self, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
+        before["stance"] = [dict(j.stance_probs) for j in res.judgements]
+        return real_save(self, path, **kw)
+
+    monkeypatch.setattr(StanceModel, "save", spy)
+    return before
+
+
 def test_args_name_the_setting_and_the_fix() -> None:
     with pytest.raises(FineTuneArgsError, match=r"learning_rate=-1 must be a positive number"):
         FineTuneArgs(learning_rate=-1)
@@ -138,19 +156,10 @@ def test_finetune_saves_a_folder_that_predicts_like_the_trained_model(
     tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stancekit.analyzer import StanceAnalyzer
-    from stancekit.model import StanceModel
 
     train = tmp_path / "train.jsonl"
     write_spans(train, make_docs(30))
-    before: dict[str, Any] = {}
-    real_save = StanceModel.save
-
-    def spy(self: StanceModel, path: Any, **kw: Any) -> Path:
-        res = StanceAnalyzer(model=self, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
-        before["stance"] = [dict(j.stance_probs) for j in res.judgements]
-        return real_save(self, path, **kw)
-
-    monkeypatch.setattr(StanceModel, "save", spy)
+    before = probe_at_save(monkeypatch)
     out = tmp_path / "tuned"
     result = finetune(train, base=tiny_model_dir, out=out, quiet=True, **FAST)
     assert result.path == str(out)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_finetuning import FAST, PROBE, PROBE_TARGETS, make_docs
+from test_finetuning import FAST, PROBE, PROBE_TARGETS, make_docs, probe_at_save
 
 from stancekit import finetune
 
@@ -26,15 +26,7 @@ def test_a_packed_base_fine_tunes_into_a_packed_folder_that_predicts_like_it(
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.model import StanceModel
 
-    before: dict[str, Any] = {}
-    real_save = StanceModel.save
-
-    def spy(self: StanceModel, path: Any, **kw: Any) -> Path:
-        res = StanceAnalyzer(model=self, targets=PROBE_TARGETS).analyze(PROBE, id="probe")
-        before["stance"] = [dict(j.stance_probs) for j in res.judgements]
-        return real_save(self, path, **kw)
-
-    monkeypatch.setattr(StanceModel, "save", spy)
+    before = probe_at_save(monkeypatch)
     out = tmp_path / "tuned"
     result = finetune(make_docs(30), base=tiny_packed_dir, out=out, quiet=True, **FAST)
     assert result.steps > 0 and result.best_step is not None
