@@ -227,9 +227,9 @@ class StanceAnalyzer:
         ``parse_ahead=True`` parses the next batch and finds its actors in a worker thread
         while the model scores this one (:mod:`stancekit.prefetch`); the results are the
         same. It pays where spaCy's one core is otherwise idle while the model scores (more
-        cores than the model's threads use); on 2 cores it did not (``benchmarks/README.md``),
-        so it is off by default. It needs ``timeout_s=None``: the deadline is a signal,
-        which only the main thread receives.
+        cores than the model's threads use); on 2 cores it gained 4%
+        (``benchmarks/prefetch_ab.py``), so it is off by default. It needs
+        ``timeout_s=None``: the deadline is a signal, which only the main thread receives.
         """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"'batch_size' must be a positive int, got {batch_size!r}")

@@ -6,8 +6,7 @@ uses it to parse and find the actors of the next batch of documents (spaCy, one 
 the model scores this one (torch, which releases the GIL). On 2 cores it gains little,
 since the model already keeps both busy while it scores: 4.1% end to end on throughput.py's
 100 documents (`benchmarks/prefetch_ab.py`, 2026-12-07, default model 0.4.0, median of 5:
-90.2 against 86.6 judgements/s), for a higher peak RSS over long runs (1,012 MB against the
-figures in `benchmarks/README.md`), so it is off by default.
+90.2 against 86.6 judgements/s). So it is an opt-in: the default keeps one thread.
 
 Example:
     >>> from stancekit.prefetch import prefetched
