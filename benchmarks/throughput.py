@@ -110,19 +110,11 @@ def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> 
     """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
     packed model, of its rows: text and levitated markers)."""
     if model.packed:
-        from stancekit.packed import (
-            MAX_BATCH_TOKENS,
-            batch_spans,
-            encode_packed,
-            requests_for_pairs,
-            row_sizes,
-        )
+        from stancekit.packed import batch_plan, encode_packed, requests_for_pairs
 
         reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
-        size = row_sizes(model.tokenizer, reqs)
-        order = sorted(range(len(reqs)), key=size.__getitem__)  # as predict does
+        order, spans = batch_plan(model.tokenizer, reqs, batch_size=bs)  # as predict does
         reqs = [reqs[r] for r in order]
-        spans = batch_spans([size[r] for r in order], batch_size=bs, max_tokens=MAX_BATCH_TOKENS)
         c = model.config
         return [
             encode_packed(

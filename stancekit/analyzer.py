@@ -298,14 +298,14 @@ class StanceAnalyzer:
                 yield self._analyze_chunk(screened, slow_s, timeout_s)
             return
         screened_chunks = map(self._screen, chunks)
-        for screened, ahead in prefetched(screened_chunks, self._prepare_chunk):
+        for screened, ahead in prefetched(screened_chunks, self._prepare_screened):
             yield self._analyze_chunk(screened, slow_s, None, ahead)
 
     def _screen(self, chunk: list[tuple[int, DocumentInput]]) -> _Screened:
         """Error results for the items that cannot be analysed (wrong type, too large), in
         their slots, and the others as ``(slot, (id, text, meta))``."""
         slots: list[DocumentResult | None] = [None] * len(chunk)
-        good: list[tuple[int, tuple[str, str, Mapping[str, Any]]]] = []
+        good: list[tuple[int, _Item]] = []
         for k, (pos, raw) in enumerate(chunk):
             try:
                 item = _to_item(raw, pos)
@@ -320,12 +320,16 @@ class StanceAnalyzer:
             good.append((k, item))
         return slots, good
 
-    def _prepare_chunk(self, screened: _Screened) -> tuple[list[_Prepared], float]:
-        """Parse the chunk's documents and find their actors and pairs, in a spaCy memory
-        zone (nothing returned holds a spaCy object); and the parse's seconds."""
+    def _prepare_screened(self, screened: _Screened) -> tuple[list[_Prepared], float]:
+        """:meth:`_prepare_items` for the good items of a screened chunk."""
+        return self._prepare_items([item for _, item in screened[1]])
+
+    def _prepare_items(self, items: list[_Item]) -> tuple[list[_Prepared], float]:
+        """Parse the documents and find their actors and pairs, in a spaCy memory zone
+        (nothing returned holds a spaCy object); and the parse's seconds."""
         with spacy_memory_zone():
             t0 = time.perf_counter()
-            parsed = list(parse_many([g for _, g in screened[1]]))
+            parsed = list(parse_many(items))
             parse_s = time.perf_counter() - t0
             return self._prepare(parsed), parse_s
 
@@ -342,7 +346,7 @@ class StanceAnalyzer:
         try:
             with time_limit(budget, f"a batch of {len(good)} documents ran over {budget} s"):
                 if ahead is None:
-                    prepared, parse_s = self._prepare_chunk(screened)
+                    prepared, parse_s = self._prepare_screened(screened)
                 else:
                     prepared, parse_s = ahead.result()
                 results = self._finish(prepared, parse_s=parse_s, slow_s=slow_s)
@@ -353,7 +357,7 @@ class StanceAnalyzer:
             for k, item in good:
                 try:
                     with time_limit(timeout_s, _timeout_message(item[0], timeout_s)):
-                        prepared, parse_s = self._prepare_chunk(([None], [(0, item)]))
+                        prepared, parse_s = self._prepare_items([item])
                         slots[k] = self._finish(prepared, parse_s=parse_s, slow_s=slow_s)[0]
                 except Exception as exc:
                     slots[k] = self._failed(item[0], item[1], exc, meta=item[2])

@@ -54,7 +54,7 @@ __all__ = [
     "PackedOutput",
     "PackedPairModel",
     "PackedRequest",
-    "batch_order",
+    "batch_plan",
     "batch_spans",
     "encode_packed",
     "load_packed_model",
@@ -458,12 +458,21 @@ def row_sizes(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
     ]
 
 
-def batch_order(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
-    """The order to score ``requests`` in: by :func:`row_sizes`, so that a batch holds
-    rows of like length. Sorting by this rather than by the sentence's characters cut the
-    padded tokens of throughput.py's 699 rows (batches of 64) from 41% to 14%."""
+def batch_plan(
+    tokenizer: Any,
+    requests: Sequence[PackedRequest],
+    *,
+    batch_size: int,
+    max_tokens: int | None = MAX_BATCH_TOKENS,
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """The order to score ``requests`` in, by :func:`row_sizes` (so that a batch holds rows
+    of like length), and the batches over that order (:func:`batch_spans`). Sorting by row
+    tokens rather than by the sentence's characters cut the padded tokens of
+    throughput.py's 699 rows (batches of 64) from 41% to 14%."""
     size = row_sizes(tokenizer, requests)
-    return sorted(range(len(requests)), key=size.__getitem__)
+    order = sorted(range(len(requests)), key=size.__getitem__)
+    sizes = [size[r] for r in order]
+    return order, batch_spans(sizes, batch_size=batch_size, max_tokens=max_tokens)
 
 
 def batch_spans(
@@ -508,8 +517,7 @@ def pair_logits(
     Rows are scored shortest first, ``batch_size`` at most and about ``max_tokens``
     padded tokens at most per batch (:func:`batch_spans`)."""
     requests, where = requests_for_pairs(pairs)
-    size = row_sizes(tokenizer, requests)
-    order = sorted(range(len(requests)), key=size.__getitem__)
+    order, spans = batch_plan(tokenizer, requests, batch_size=batch_size, max_tokens=max_tokens)
     out = score_packed(
         model,
         tokenizer,
@@ -518,7 +526,7 @@ def pair_logits(
         stride=stride,
         batch_size=batch_size,
         forward=forward,
-        spans=batch_spans([size[r] for r in order], batch_size=batch_size, max_tokens=max_tokens),
+        spans=spans,
         after_batch=after_batch,
     )
     first = np.cumsum([0] + [len(requests[r].target_spans) for r in order])[:-1]
@@ -537,6 +545,8 @@ def pair_logits(
             stride=stride,
             batch_size=batch_size,
             forward=forward,
+            max_tokens=max_tokens,
+            after_batch=after_batch,
         )[0]
     return logits, windowed
 

@@ -16,7 +16,7 @@ from stancekit.model import ModelConfig, PairInput, StanceModel
 from stancekit.packed import (
     PackedPairModel,
     PackedRequest,
-    batch_order,
+    batch_plan,
     batch_spans,
     encode_packed,
     marked_sentence,
@@ -172,10 +172,11 @@ def test_requests_are_scored_in_order_of_their_rows_token_length(
         PackedRequest(short, None, None, ((16, 20),)),
     ]
     real = [max(encode_packed(tok, [r], max_length=256, stride=32).lengths) for r in reqs]
-    order = batch_order(tok, reqs)
+    order, batches = batch_plan(tok, reqs, batch_size=64)
     assert [real[r] for r in order] == sorted(real)
     assert order == sorted(range(4), key=real.__getitem__)
-    assert batch_order(tok, []) == []
+    assert batches == [(0, 4)]
+    assert batch_plan(tok, [], batch_size=64) == ([], [])
 
 
 @pytest.mark.parametrize("max_tokens", [None, 1, 60, 4096])
