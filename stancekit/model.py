@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stancekit.batching import MAX_BATCH_TOKENS, batch_spans
 from stancekit.errors import ModelConfigError
 from stancekit.memory import release_freed_memory, trim_after_batches
 from stancekit.modelconfig import (
@@ -332,7 +333,8 @@ class StanceModel:
     def predict(self, pairs: Sequence[PairInput], *, batch_size: int = 64) -> Scores:
         """Stance and sentiment probabilities for each pair (deterministic, batched).
 
-        Identical pairs are scored once. Windows are sorted by length and padded per batch;
+        Identical pairs are scored once. Windows are sorted by length and cut into batches
+        of like length (:func:`stancekit.batching.batch_spans`), padded per batch;
         a pair whose sentence does not fit ``max_length`` tokens is scored in overlapping
         windows and flagged ``windowed``.
         """
@@ -374,9 +376,10 @@ class StanceModel:
         # activations change size from batch to batch and fragment the C heap: hand its
         # free pages back after each batch, or resident memory creeps up run after run
         trim = self._trims_heap()
+        sizes = [len(ids[w]) for w in needed]
         with torch.inference_mode():
-            for b in range(0, len(needed), batch_size):
-                rows = needed[b : b + batch_size]
+            for lo, hi in batch_spans(sizes, batch_size=batch_size, max_tokens=MAX_BATCH_TOKENS):
+                rows = needed[lo:hi]
                 feats = [{k: batch_enc[k][w] for k in keys} for w in rows]
                 if positions is not None:
                     for f, w in zip(feats, rows, strict=True):

@@ -43,19 +43,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from stancekit.batching import MAX_BATCH_TOKENS, batch_spans
 from stancekit.modelconfig import PairInput, Template
 from stancekit.pairmodel import PairHead
 
 __all__ = [
     "LEVITATED_MARKERS",
-    "MAX_BATCH_TOKENS",
     "LevitatedHead",
     "PackedBatch",
     "PackedOutput",
     "PackedPairModel",
     "PackedRequest",
     "batch_plan",
-    "batch_spans",
     "encode_packed",
     "load_packed_model",
     "marked_sentence",
@@ -431,12 +430,6 @@ def requests_for_pairs(
     return requests, where
 
 
-#: :func:`pair_logits`'s cap on a batch's padded tokens (rows x the longest row): 64 rows
-#: of up to 64 tokens. Bounds the attention scores (rows x heads x length^2, materialised
-#: under the levitated markers' mask), which set the peak memory of long runs.
-MAX_BATCH_TOKENS = 4096
-
-
 def row_sizes(tokenizer: Any, requests: Sequence[PackedRequest]) -> list[int]:
     """About how many tokens each request's row has: holder, marked sentence, two markers
     per target, a phrase's words (a request longer than a window makes several rows)."""
@@ -473,30 +466,6 @@ def batch_plan(
     order = sorted(range(len(requests)), key=size.__getitem__)
     sizes = [size[r] for r in order]
     return order, batch_spans(sizes, batch_size=batch_size, max_tokens=max_tokens)
-
-
-def batch_spans(
-    sizes: Sequence[int], *, batch_size: int, max_tokens: int | None
-) -> list[tuple[int, int]]:
-    """``(start, end)`` of each batch over rows of these (ascending) sizes: at most
-    ``batch_size`` rows, and at most ``max_tokens`` padded tokens (rows x the longest)
-    unless one row alone has more. Long rows thus come in smaller batches, which keeps the
-    attention's ``rows x heads x length^2`` scores, the largest transient, bounded.
-
-    Example:
-        >>> batch_spans([10, 10, 20, 40, 40], batch_size=4, max_tokens=60)
-        [(0, 3), (3, 4), (4, 5)]
-    """
-    spans: list[tuple[int, int]] = []
-    lo = 0
-    for i, size in enumerate(sizes):
-        n = i - lo + 1
-        if i > lo and (n > batch_size or (max_tokens is not None and n * size > max_tokens)):
-            spans.append((lo, i))
-            lo = i
-    if lo < len(sizes):
-        spans.append((lo, len(sizes)))
-    return spans
 
 
 def pair_logits(

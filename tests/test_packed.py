@@ -17,7 +17,6 @@ from stancekit.packed import (
     PackedPairModel,
     PackedRequest,
     batch_plan,
-    batch_spans,
     encode_packed,
     marked_sentence,
     score_packed,
@@ -177,24 +176,6 @@ def test_requests_are_scored_in_order_of_their_rows_token_length(
     assert order == sorted(range(4), key=real.__getitem__)
     assert batches == [(0, 4)]
     assert batch_plan(tok, [], batch_size=64) == ([], [])
-
-
-@pytest.mark.parametrize("max_tokens", [None, 1, 60, 4096])
-def test_batches_cover_every_row_once_within_the_row_and_token_caps(
-    max_tokens: int | None,
-) -> None:
-    sizes = sorted([5, 9, 14, 14, 30, 31, 48, 60, 90, 130, 130, 131])
-    spans = batch_spans(sizes, batch_size=4, max_tokens=max_tokens)
-    assert [i for lo, hi in spans for i in range(lo, hi)] == list(range(len(sizes)))
-    for lo, hi in spans:
-        assert 1 <= hi - lo <= 4
-        if max_tokens is not None and hi - lo > 1:  # a row alone may be over the cap
-            assert (hi - lo) * sizes[hi - 1] <= max_tokens
-    if max_tokens is None:
-        assert spans == [(0, 4), (4, 8), (8, 12)]
-    if max_tokens == 1:
-        assert len(spans) == len(sizes)
-    assert batch_spans([], batch_size=4, max_tokens=60) == []
 
 
 def test_a_target_without_span_needs_a_name() -> None:
