@@ -5,7 +5,7 @@ Both scoring paths (:meth:`stancekit.model.StanceModel.predict` per pair, and
 sorted rows into batches with :func:`batch_spans`: the split that costs least padding, each
 batch paying a fixed cost too, under a cap on rows and on padded tokens. Few rows of unlike
 length, as in a batch of 16 documents, then still go to batches of like length; cutting
-every ``batch_size`` rows padded them by half (``benchmarks/README.md``, "Batches planned").
+every ``batch_size`` rows padded them by 43% (``benchmarks/README.md``, "Batches planned").
 
 Example:
     >>> batch_spans([12, 12, 13, 40, 41, 90], batch_size=64, max_tokens=2048)
@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 
@@ -51,6 +52,9 @@ def batch_spans(
         >>> batch_spans([10, 10, 11, 11], batch_size=4, max_tokens=None, overhead=8)
         [(0, 4)]
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = int(batch_size)
     n = len(sizes)
     if not n:
         return []

@@ -461,7 +461,7 @@ def batch_plan(
     """The order to score ``requests`` in, by :func:`row_sizes` (so that a batch holds rows
     of like length), and the batches over that order (:func:`batch_spans`). Sorting by row
     tokens rather than by the sentence's characters cut the padded tokens of
-    throughput.py's 699 rows (batches of 64) from 41% to 14%."""
+    throughput.py's 699 rows (batches of 64) from 41% to 14%; planning the cuts, to 3.4%."""
     size = row_sizes(tokenizer, requests)
     order = sorted(range(len(requests)), key=size.__getitem__)
     sizes = [size[r] for r in order]

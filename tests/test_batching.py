@@ -67,3 +67,9 @@ def test_rows_of_unlike_length_go_to_separate_batches_and_like_rows_share_one() 
 def test_a_zero_overhead_gives_no_padding_at_all() -> None:
     spans = batch_spans(SIZES, batch_size=64, max_tokens=None, overhead=0)
     assert all(SIZES[lo] == SIZES[hi - 1] for lo, hi in spans)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_a_batch_size_that_is_not_a_positive_int_is_refused_by_name(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"batch_size must be a positive int, got"):
+        batch_spans([1, 2], batch_size=bad, max_tokens=None)  # type: ignore[arg-type]
