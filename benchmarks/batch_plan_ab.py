@@ -1,7 +1,7 @@
 """Does planning the batches pay? Rows sorted by length and cut at the split that costs least
 padding (``stancekit.batching.batch_spans``, the default) against the former rule (a cut
-every ``batch_size`` rows, or sooner at 4,096 padded tokens), on throughput.py's corpus, in
-one process, runs alternating, for each model given.
+every ``batch_size`` rows; for a packed model, or sooner at 4,096 padded tokens), on
+throughput.py's corpus, in one process, runs alternating, for each model given.
 
     PYTHONPATH=. python benchmarks/batch_plan_ab.py [--n-docs 100] [--runs 5]
         [--models fast runs/base030/models/stancekit-minilm]
@@ -41,12 +41,12 @@ def former_spans(
     sizes: Sequence[int], *, batch_size: int, max_tokens: int | None, **_: Any
 ) -> list[tuple[int, int]]:
     """The rule before batch planning (stancekit 00e72ca): cut every ``batch_size`` rows, or
-    sooner where the batch would pass 4,096 padded tokens."""
+    sooner where the batch would pass ``max_tokens`` padded tokens."""
     spans: list[tuple[int, int]] = []
     lo = 0
     for i, size in enumerate(sizes):
         n = i - lo + 1
-        if i > lo and (n > batch_size or n * size > 4096):
+        if i > lo and (n > batch_size or (max_tokens is not None and n * size > max_tokens)):
             spans.append((lo, i))
             lo = i
     if lo < len(sizes):
@@ -54,13 +54,28 @@ def former_spans(
     return spans
 
 
-RULES: dict[str, Rule] = {"former": former_spans, "planned": batch_spans}
+def former_pair_spans(sizes: Sequence[int], *, batch_size: int, **_: Any) -> list[tuple[int, int]]:
+    """The former per-pair rule: a cut every ``batch_size`` rows, no token cap."""
+    return former_spans(sizes, batch_size=batch_size, max_tokens=None)
 
 
-def use_rule(rule: Rule) -> None:
-    """Make both scoring paths batch with ``rule``."""
-    stancekit.model.batch_spans = rule  # type: ignore[attr-defined]
-    stancekit.packed.batch_spans = rule  # type: ignore[attr-defined]
+def former_packed_spans(
+    sizes: Sequence[int], *, batch_size: int, **_: Any
+) -> list[tuple[int, int]]:
+    """The former packed rule: a cut every ``batch_size`` rows or at 4,096 padded tokens."""
+    return former_spans(sizes, batch_size=batch_size, max_tokens=4096)
+
+
+RULES: dict[str, tuple[Rule, Rule]] = {
+    "former": (former_pair_spans, former_packed_spans),
+    "planned": (batch_spans, batch_spans),
+}
+
+
+def use_rule(rules: tuple[Rule, Rule]) -> None:
+    """Make the per-pair and the packed scoring paths batch with these rules."""
+    stancekit.model.batch_spans = rules[0]  # type: ignore[attr-defined]
+    stancekit.packed.batch_spans = rules[1]  # type: ignore[attr-defined]
 
 
 def chunk_inputs(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int) -> list[list[Any]]:
@@ -168,7 +183,7 @@ def main() -> None:
                 "  end to end   planned / former: "
                 f"{statistics.median(e2e['former']) / statistics.median(e2e['planned']):.3f}x"
             )
-    use_rule(batch_spans)
+    use_rule(RULES["planned"])
 
 
 if __name__ == "__main__":
