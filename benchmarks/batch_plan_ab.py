@@ -22,17 +22,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from throughput import build_corpus
+from throughput import build_corpus, forward_shapes, staged
 
 import stancekit.model
 import stancekit.packed
 from stancekit import StanceAnalyzer
-from stancekit.actors import find_actors
 from stancekit.batching import batch_spans
 from stancekit.model import PairInput, StanceModel
-from stancekit.pairs import build_pairs
-from stancekit.segment import document_id, parse_many
-from stancekit.targets import TargetIndex
 
 Rule = Callable[..., list[tuple[int, int]]]
 
@@ -78,49 +74,11 @@ def use_rule(rules: tuple[Rule, Rule]) -> None:
     stancekit.packed.batch_spans = rules[1]  # type: ignore[attr-defined]
 
 
-def chunk_inputs(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int) -> list[list[Any]]:
-    """The model inputs of each batch of ``chunk`` documents, as ``analyze_many`` builds them."""
-    index = TargetIndex(analyzer.targets)
-    out = []
-    for c in range(0, len(docs), chunk):
-        items: list[tuple[str, str, dict[str, Any]]] = [
-            (document_id(d), d, {}) for d in docs[c : c + chunk]
-        ]
-        parsed = list(parse_many(items))
-        out.append(
-            [
-                pair.model_input()
-                for p in parsed
-                for pair in build_pairs(p.document, find_actors(p), index)
-            ]
-        )
-    return out
-
-
 def padding(model: StanceModel, chunks: list[list[PairInput]], bs: int) -> tuple[int, int, int]:
-    """Forward batches, real and padded tokens of scoring ``chunks`` one call each."""
-    batches = real = padded = 0
-
-    def hook(_mod: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        nonlocal batches, real, padded
-        mask = kwargs.get("attention_mask")
-        if mask is None:  # the packed model: forward(batch, slots)
-            mask = args[0]["attention_mask"]
-            lengths = (mask[:, 0].amax(dim=1) == 0).sum(dim=1)  # 4-D additive mask
-            ids = args[0]["input_ids"]
-        else:
-            lengths, ids = mask.sum(dim=1), kwargs["input_ids"]
-        batches += 1
-        real += int(lengths.sum())
-        padded += int(ids.numel())
-
-    handle = model.model.register_forward_pre_hook(hook, with_kwargs=True)
-    try:
-        for c in chunks:
-            model.predict(c, batch_size=bs)
-    finally:
-        handle.remove()
-    return batches, real, padded
+    """Forward batches, real and padded tokens of scoring ``chunks`` one call each (the
+    rows' lengths as throughput.py's ``forward_shapes`` counts them)."""
+    shapes = [s for c in chunks for s in forward_shapes(model, c, bs)]
+    return len(shapes), sum(map(sum, shapes)), sum(len(s) * max(s) for s in shapes)
 
 
 def main() -> None:
@@ -140,7 +98,7 @@ def main() -> None:
     for name in args.models:
         analyzer = StanceAnalyzer(model=name, targets=targets)
         model, bs = analyzer.model, analyzer.batch_size
-        chunks = chunk_inputs(analyzer, docs, 16)
+        chunks = staged(analyzer, docs)["chunks"]  # as analyze_many chunks them
         ways = {"per 16 docs": chunks, "all at once": [[p for c in chunks for p in c]]}
         n = sum(map(len, chunks))
         times: dict[tuple[str, str], list[float]] = {}

@@ -78,10 +78,11 @@ def build_corpus(args: argparse.Namespace) -> tuple[list[str], list[Target]]:
 
 
 def staged(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int = 16) -> dict[str, Any]:
-    """The analyzer's stages run one by one, chunked as ``analyze_many`` does, each timed."""
+    """The analyzer's stages run one by one, chunked as ``analyze_many`` does, each timed:
+    ``times`` per stage, the model ``inputs`` in order, and each chunk's (``chunks``)."""
     t = dict.fromkeys(("parse", "actors", "pairs", "score"), 0.0)
     index = TargetIndex(analyzer.targets)
-    inputs: list[PairInput] = []
+    chunks: list[list[PairInput]] = []
     for c in range(0, len(docs), chunk):
         items: list[tuple[str, str, dict[str, Any]]] = [
             (document_id(d), d, {}) for d in docs[c : c + chunk]
@@ -100,10 +101,10 @@ def staged(analyzer: StanceAnalyzer, docs: Sequence[str], chunk: int = 16) -> di
         t3 = time.perf_counter()
         analyzer.model.predict(chunk_inputs, batch_size=analyzer.batch_size)
         t4 = time.perf_counter()
-        inputs.extend(chunk_inputs)
+        chunks.append(chunk_inputs)
         for key, dt in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             t[key] += dt
-    return {"times": t, "inputs": inputs}
+    return {"times": t, "inputs": [p for c in chunks for p in c], "chunks": chunks}
 
 
 def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> list[list[int]]:
