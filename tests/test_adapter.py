@@ -161,3 +161,91 @@ def test_a_pooling_ablation_reuses_the_shared_layer_cache(
     train(replace(cfg_b, max_steps=1), data)
     assert "layer cache: " not in capsys.readouterr().out  # read, not rebuilt
     assert not (Path(cfg_b.work_dir) / "layer-cache").exists()
+
+
+def test_init_from_loads_a_trained_adapter_model_exactly(tmp_path: Path, tiny_base: Path) -> None:
+    from stancekit.model import PairInput, StanceModel
+    from stancekit.training.adapter import init_from_adapter_model, new_pair_model
+    from stancekit.training.calibration import uncalibrated
+    from stancekit.training.recipe import train_default
+
+    data, cfg, out = _config(tmp_path / "a")
+    train_default(data, out, cfg)
+    assert cfg.adapter is not None
+    sm, peft_encoder = new_pair_model(cfg, cfg.adapter)
+    pairs = [
+        PairInput("Alvarez praised Brenner.", "Alvarez", "Brenner", (0, 7), (16, 23)),
+        PairInput("Brenner attacked Alvarez at length.", "Brenner", "Alvarez", (0, 7), (17, 24)),
+    ]
+    before = sm.predict(pairs).stance
+    started = init_from_adapter_model(out, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]
+    sm.model.eval()
+    # LoRA merged into the base, fp16 parts; the fresh model has no temperature
+    shipped = uncalibrated(StanceModel.load(out, device="cpu"))
+    loaded = sm.predict(pairs).stance
+    np.testing.assert_allclose(loaded, shipped.predict(pairs).stance, atol=1e-4)
+    assert np.abs(before - loaded).max() > 1e-3  # the fresh model differed
+    assert (
+        started["weights_sha256"]
+        == json.loads((out / "stancekit.json").read_text())["adapter"]["files_sha256"][
+            "adapter_model.safetensors"
+        ]
+    )
+
+
+def test_an_adapter_recipe_continues_from_init_from(tmp_path: Path, tiny_base: Path) -> None:
+    from stancekit.training.recipe import train, train_default
+
+    data, cfg, out = _config(tmp_path / "a")
+    train_default(data, out, cfg)
+    _, cfg_b, _ = _config(tmp_path / "b")
+    info = json.loads(
+        (train(replace(cfg_b, init_from=str(out)), data) / "train_info.json").read_text()
+    )
+    assert (
+        info["initialized_from"]["weights_sha256"]
+        == json.loads((out / "stancekit.json").read_text())["adapter"]["files_sha256"][
+            "adapter_model.safetensors"
+        ]
+    )
+    plain = json.loads((train(cfg_b, data) / "train_info.json").read_text())
+    assert "initialized_from" not in plain
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"pooling": "cls"}, "pools 'markers', but adapter.pooling='cls'"),
+        ({"lora_r": 8}, "its adapter has r=4, this recipe's 8"),
+        ({"frozen_layers": 2}, "its adapter has target_modules="),
+    ],
+)
+def test_init_from_an_adapter_of_other_settings_is_refused(
+    tmp_path: Path, tiny_base: Path, change: dict[str, object], match: str
+) -> None:
+    from stancekit.training.adapter import init_from_adapter_model, new_pair_model
+    from stancekit.training.recipe import train_default
+
+    data, cfg, out = _config(tmp_path / "a")
+    train_default(data, out, cfg)
+    assert cfg.adapter is not None
+    other = replace(cfg, adapter=replace(cfg.adapter, **change))  # type: ignore[arg-type]
+    assert other.adapter is not None
+    sm, peft_encoder = new_pair_model(other, other.adapter)
+    with pytest.raises(RecipeError, match=match):
+        init_from_adapter_model(out, other, peft_encoder, sm.model.head)  # type: ignore[arg-type]
+
+
+def test_init_from_a_full_model_is_refused_for_an_adapter_recipe(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from stancekit.training.adapter import init_from_adapter_model, new_pair_model
+
+    _, cfg, _ = _config(tmp_path)
+    assert cfg.adapter is not None
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "stancekit.json").write_text(json.dumps({"name": "m", "version": "1"}))
+    sm, peft_encoder = new_pair_model(cfg, cfg.adapter)
+    with pytest.raises(RecipeError, match="is not an adapter model"):
+        init_from_adapter_model(full, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]

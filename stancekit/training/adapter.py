@@ -47,7 +47,13 @@ from stancekit.training.loop import StepClock, after_step, load_checkpoint, trai
 from stancekit.training.runtime import log, seed_everything, warmup_linear_decay
 from stancekit.training.trainer import masked_two_head_loss
 
-__all__ = ["batches_for_epoch", "lora_target_regex", "new_pair_model", "train_adapter"]
+__all__ = [
+    "batches_for_epoch",
+    "init_from_adapter_model",
+    "lora_target_regex",
+    "new_pair_model",
+    "train_adapter",
+]
 
 
 def native_bf16() -> bool:
@@ -304,17 +310,104 @@ def save_parts(folder: Path, peft_encoder: Any, head: PairHead, info: dict[str, 
     return folder
 
 
+def init_from_adapter_model(
+    folder: Path, config: RecipeConfig, peft_encoder: Any, head: PairHead
+) -> dict[str, Any]:
+    """Load the LoRA adapter and head of the trained adapter model in ``folder`` into a
+    fresh pair model (``init_from``), so that training continues from them; the optimizer
+    and schedule start anew. The folder must be an adapter model over the same pinned base
+    (weights' SHA-256), with the same pooling, LoRA rank, alpha and adapted modules, and
+    its files must match the SHA-256 its ``stancekit.json`` records. Returns what the
+    card records: ``{"model", "weights_sha256"}`` (the adapter file's)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from stancekit.bases import sha256_file
+    from stancekit.pairmodel import read_adapter_config
+    from stancekit.training.recipe import _portable
+
+    spec = config.adapter
+    assert spec is not None
+    where = f"recipe: init_from={str(folder)!r}"
+    try:
+        meta = json.loads((folder / "stancekit.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RecipeError(f"{where}: cannot read its stancekit.json ({exc})") from exc
+    adapter = meta.get("adapter") if isinstance(meta, dict) else None
+    if not isinstance(adapter, dict):
+        raise RecipeError(
+            f"{where} is not an adapter model (its stancekit.json has no 'adapter'); an "
+            "adapter recipe continues an adapter model of the same base"
+        )
+    base_sha = base_weights_sha256(config.encoder)
+    if adapter.get("base") != config.encoder or adapter.get("base_weights_sha256") != base_sha:
+        raise RecipeError(
+            f"{where} adapts the base {adapter.get('base')!r} (weights SHA-256 "
+            f"{str(adapter.get('base_weights_sha256'))[:12]}…), but this recipe's encoder is "
+            f"{config.encoder!r} ({base_sha[:12]}…); use a model of the same base"
+        )
+    if adapter.get("pooling") != spec.pooling:
+        raise RecipeError(
+            f"{where} pools {adapter.get('pooling')!r}, but adapter.pooling={spec.pooling!r}; "
+            "set the same pooling"
+        )
+    for name, want in adapter.get("files_sha256", {}).items():
+        if not (folder / name).is_file() or sha256_file(folder / name) != want:
+            raise RecipeError(
+                f"{where}: {name} is missing or its SHA-256 does not match stancekit.json; "
+                "restore the folder (git checkout)"
+            )
+    have = read_adapter_config(folder)
+    mine = peft_encoder.peft_config["default"]
+    for key, want in (
+        ("r", spec.lora_r),
+        ("lora_alpha", spec.lora_alpha),
+        ("target_modules", mine.target_modules),
+    ):
+        if have.get(key) != want:
+            raise RecipeError(
+                f"{where}: its adapter has {key}={have.get(key)!r}, this recipe's "
+                f"{want!r} (adapter.frozen_layers sets the adapted modules); set the same"
+            )
+    weights = {k: v.float() for k, v in load_file(str(folder / ADAPTER_WEIGHTS)).items()}
+    result: Any = set_peft_model_state_dict(peft_encoder, weights)
+    unfit = list(result.unexpected_keys)
+    unset = [k for k in result.missing_keys if "lora_" in k]
+    if unfit or unset:
+        raise RecipeError(
+            f"{where}: its adapter does not fit this recipe's ({len(unfit)} weights fit no "
+            f"module, {len(unset)} LoRA weights are not in it; first: {(unfit + unset)[0]!r})"
+        )
+    head_sd = load_file(str(folder / HEAD_WEIGHTS))
+    try:
+        head.load_state_dict({k: v.float() for k, v in head_sd.items()})
+    except RuntimeError as exc:
+        raise RecipeError(f"{where}: its head does not fit this recipe's ({exc})") from exc
+    log(f"the adapter and head start from {folder}")
+    return {
+        "model": _portable(config.init_from or str(folder)),
+        "weights_sha256": sha256_file(folder / ADAPTER_WEIGHTS),
+    }
+
+
 def train_adapter_recipe(
     config: RecipeConfig,
     rows: list[tuple[Any, float]],
     counts: dict[str, int],
     weighted_dataset: Any,
+    *,
+    init: Path | None = None,
 ) -> Path:
-    """The recipe's train phase for an adapter model; returns ``<work_dir>/final``."""
+    """The recipe's train phase for an adapter model; returns ``<work_dir>/final``.
+    ``init``: a trained adapter model folder to continue (``init_from``)."""
     spec = config.adapter
     assert spec is not None
     seed_everything(config.seed)
     sm, peft_encoder = new_pair_model(config, spec)
+    assert isinstance(sm.model, MarkerPairClassifier)
+    started = None
+    if init is not None:
+        started = init_from_adapter_model(init, config, peft_encoder, sm.model.head)
     ds, cw = weighted_dataset(config, sm, rows)
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
@@ -331,6 +424,7 @@ def train_adapter_recipe(
             "weights_sha256": base_weights_sha256(config.encoder),
         },
         "adapter": {k: v for k, v in vars(spec).items()},
+        **({"initialized_from": started} if started else {}),
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -224,7 +224,9 @@ class RecipeConfig:
     first (once; the same recipe as ``distill_from`` is trained once for both). Its
     template, labels and vocabulary must match this recipe's. A relative path is read
     relative to the config file. None (the default): start from ``encoder``. It cannot be
-    combined with ``intermediate``, which also sets the starting weights.
+    combined with ``intermediate``, which also sets the starting weights. With ``adapter``,
+    it is an adapter model over the same base, pooling and LoRA settings, whose adapter and
+    head training continues (:func:`~.adapter.init_from_adapter_model`).
 
     ``work_dir`` holds checkpoints and scratch (resumable runs); empty (the default) means
     ``<cache>/runs/<name>`` in stancekit's cache folder (:func:`stancekit.bases.cache_dir`,

@@ -123,7 +123,8 @@ def train(
     if config.adapter is not None:
         from stancekit.training.adapter import train_adapter_recipe
 
-        return train_adapter_recipe(config, rows, counts, _weighted_dataset)
+        init = _init_folder(config, data_dir, limit=limit)
+        return train_adapter_recipe(config, rows, counts, _weighted_dataset, init=init)
     mcfg = ModelConfig(
         name=config.name,
         version=config.version,
