@@ -224,7 +224,8 @@ class RecipeConfig:
     first (once; the same recipe as ``distill_from`` is trained once for both). Its
     template, labels and vocabulary must match this recipe's. A relative path is read
     relative to the config file. None (the default): start from ``encoder``. It cannot be
-    combined with ``intermediate``, which also sets the starting weights. With ``adapter``,
+    combined with ``intermediate``, which also sets the starting weights, and must be of
+    this recipe's ``design`` (a packed recipe continues a packed model). With ``adapter``,
     it is an adapter model over the same base, pooling and LoRA settings, whose adapter and
     head training continues (:func:`~.adapter.init_from_adapter_model`).
 
@@ -296,7 +297,6 @@ class RecipeConfig:
                 for k, on in (
                     ("adapter", self.adapter is not None),
                     ("intermediate", bool(self.intermediate)),
-                    ("init_from", bool(self.init_from)),
                     ("train_seeds", len(self.train_seeds) > 1),
                     ("average_last_checkpoints", self.average_last_checkpoints > 1),
                 )

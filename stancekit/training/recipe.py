@@ -151,11 +151,8 @@ def train(
     init = _init_folder(config, data_dir, limit=limit)
     init_sha = None
     if init is not None:
-        init_model = StanceModel.load(init, device="cpu")
-        check_compatible(init_model, sm, param="init_from", folder=init)
-        init_sha, start = init_model.config.weights_sha256, init / "model.safetensors"
-        del init_model
-        log(f"the main stage starts from the weights of {init}")
+        init_sha = _check_init(init, sm)
+        start = init / "model.safetensors"
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
@@ -210,6 +207,20 @@ def train(
     elif start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     return _save_final(config, sm, mcfg, info)
+
+
+def _check_init(init: Path, sm: StanceModel) -> str | None:
+    """The weights' SHA-256 of the ``init_from`` model ``init``, after checking that it fits
+    ``sm`` (same design, template, labels and vocabulary)."""
+    init_model = StanceModel.load(init, device="cpu")
+    check_compatible(init_model, sm, param="init_from", folder=init)
+    if init_model.config.design != sm.config.design:
+        raise RecipeError(
+            f"recipe: init_from={str(init)!r} is a {init_model.config.design!r} model, but this "
+            f"recipe trains design={sm.config.design!r}; start from a model of the same design"
+        )
+    log(f"the main stage starts from the weights of {init}")
+    return init_model.config.weights_sha256
 
 
 def _portable(path: str | None) -> str | None:
@@ -293,9 +304,15 @@ def _train_packed(
             f"{len(keep)} of {len(rows)} pairs"
             + (f"; {sorted(off)} learn their labels" if off else "")
         )
+    init = _init_folder(config, data_dir, limit=limit)
+    started = None
+    if init is not None:
+        started = {"model": _portable(config.init_from), "weights_sha256": _check_init(init, sm)}
+        average_weight_files(sm.model, [str(init / "model.safetensors")])
     run = train_packed(config, sm, rows, teacher=probs, alpha=config.distill_alphas)
     info = {
         **run,
+        **({"initialized_from": started} if started else {}),
         "trained_examples_seen": run["global_step"] * config.batch_size,
         "train_set_size": len(rows),
         "train_set_counts": counts,
