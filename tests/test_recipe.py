@@ -323,8 +323,9 @@ def test_finalize_refuses_a_missing_card_notes_file_before_scoring(tmp_path: Pat
     assert not out.exists()
 
 
+@pytest.mark.parametrize("design", ["pair", "packed"])
 def test_recipe_init_from_starts_the_main_stage_from_a_trained_model(
-    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], design: str
 ) -> None:
     import torch
     from safetensors.torch import load_file
@@ -334,7 +335,7 @@ def test_recipe_init_from_starts_the_main_stage_from_a_trained_model(
     # a trained model to continue from: a first run of the recipe, finalized
     data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
     cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    cfg.update(learning_rate=1e-2, fp16_weights=False)
+    cfg.update(learning_rate=1e-2, fp16_weights=False, design=design)
     cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
     argv = ["--data", str(data), "--config", str(cfg_path)]
     assert main([*argv, "--out", str(out)]) == 0
