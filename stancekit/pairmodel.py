@@ -31,6 +31,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError
 from stancekit.modelconfig import ADAPTER_FILES, POOLINGS
@@ -88,13 +89,6 @@ class PairHead(nn.Module):
         return logits
 
 
-class _Output:
-    """What a ``transformers`` model returns, as far as stancekit reads it."""
-
-    def __init__(self, logits: torch.Tensor):
-        self.logits = logits
-
-
 class MarkerPairClassifier(nn.Module):
     """``encoder`` (an ``AutoModel``) followed by :class:`PairHead`.
 
@@ -121,9 +115,9 @@ class MarkerPairClassifier(nn.Module):
         h_pos: torch.Tensor,
         t_pos: torch.Tensor,
         **_: Any,
-    ) -> _Output:
+    ) -> SequenceClassifierOutput:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return _Output(self.head(hidden, h_pos, t_pos))
+        return SequenceClassifierOutput(logits=self.head(hidden, h_pos, t_pos))
 
     def forward_from_layer(
         self,

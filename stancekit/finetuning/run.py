@@ -2,7 +2,8 @@
 
 The run checks the data before anything trains, splits off a dev set by document when
 none is given, trains with Hugging Face's :class:`~transformers.Trainer` (a packed model
-with the same loop in :mod:`stancekit.finetuning.packed`; class-weighted
+with the same loop in :mod:`stancekit.finetuning.packed`; an adapter model's LoRA adapter
+and head as :mod:`stancekit.finetuning.pooled` sets them up; class-weighted
 two-head loss, evaluation each epoch, early stopping on dev macro-F1, the best checkpoint
 kept), refits the calibration temperatures on dev, compares base and fine-tuned model on
 dev with the evaluation harness, and saves the folder atomically with its model card.
@@ -51,6 +52,7 @@ from stancekit.finetuning.data import (
     to_examples,
 )
 from stancekit.finetuning.packed import fit_packed
+from stancekit.finetuning.pooled import merged, trainable_copy
 from stancekit.finetuning.result import FineTuneResult, finetune_card, metric_rows
 from stancekit.model import ModelConfig, StanceModel, default_model_path, model_path
 from stancekit.spans import GoldDocument
@@ -68,25 +70,14 @@ def load_base(base: str | os.PathLike[str] | None) -> tuple[StanceModel, str, st
 
     if base is None:
         path = default_model_path()
-        return _not_pooled(StanceModel.load(path, device="cpu")), str(path), "stancekit"
+        return StanceModel.load(path, device="cpu"), str(path), "stancekit"
     if str(base) == DEFAULT_ENCODER:
         folder = resolve_encoder(DEFAULT_ENCODER)
         return StanceModel.from_encoder(folder, ModelConfig(), device="cpu"), folder, "encoder"
     p = model_path(base)
     if (p / "stancekit.json").exists() or not (p / "config.json").exists():
-        return _not_pooled(StanceModel.load(p, device="cpu")), str(p), "stancekit"
+        return StanceModel.load(p, device="cpu"), str(p), "stancekit"
     return StanceModel.from_encoder(p, ModelConfig(), device="cpu"), str(p), "encoder"
-
-
-def _not_pooled(sm: StanceModel) -> StanceModel:
-    """``sm``, or a clear error for an adapter model, which finetune cannot train yet."""
-    if sm.pooled:
-        raise ValueError(
-            f"base={sm.config.name!r} is an adapter model over a pinned base (marker "
-            "pooling), which finetune cannot train yet; fine-tune the fast model instead "
-            "(base='fast', --base fast)"
-        )
-    return sm
 
 
 def _say(quiet: bool, msg: str) -> None:
@@ -127,7 +118,10 @@ def _row_weights(exs: Sequence[Example], power: float) -> list[float]:
 
 
 def _freeze(sm: StanceModel, k: int) -> None:
-    enc = sm.model.encoder if sm.packed else sm.model.base_model
+    if sm.pooled:  # the PEFT-wrapped base of an adapter model
+        enc = sm.model.encoder.get_base_model()
+    else:
+        enc = sm.model.encoder if sm.packed else sm.model.base_model
     layers = enc.encoder.layer
     if k > len(layers):
         raise FineTuneInputError(
@@ -333,7 +327,13 @@ def finetune(
 
     base_sm, base_path, base_kind = load_base(base)
     # the model to train: a copy of the base, which stays as it is for the comparison
-    sm = StanceModel(copy.deepcopy(base_sm.model), base_sm.tokenizer, base_sm.config, device="cpu")
+    peft_encoder = None
+    if base_sm.pooled:  # an adapter model trains its LoRA adapter and head (.pooled)
+        sm, peft_encoder = trainable_copy(base_sm)
+    else:
+        sm = StanceModel(
+            copy.deepcopy(base_sm.model), base_sm.tokenizer, base_sm.config, device="cpu"
+        )
     rows_ex = list(train_ex)
     mixed = 0
     if args.mix_fraction > 0 and args.mix_data:
@@ -377,6 +377,8 @@ def finetune(
         best_step, total_steps, global_step = _fit_pair(
             sm, rows, dev_ex, args, work=work, head=head, last=last, quiet=quiet
         )
+    if peft_encoder is not None:
+        sm = merged(sm, peft_encoder)
     sm.model.eval()
     for p in sm.model.parameters():
         p.requires_grad = True

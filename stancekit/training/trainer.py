@@ -160,6 +160,9 @@ def trainer_classes() -> tuple[type, type, type]:
             batch["stance_label"] = torch.tensor([f["stance_label"] for f in feats])
             batch["sentiment_label"] = torch.tensor([f["sentiment_label"] for f in feats])
             batch["weight"] = torch.tensor([f["weight"] for f in feats], dtype=torch.float32)
+            for key in ("h_pos", "t_pos"):  # the marker positions an adapter model pools
+                if key in feats[0]:
+                    batch[key] = torch.tensor([f[key] for f in feats])
             if "teacher" in feats[0]:
                 batch["teacher"] = torch.tensor([f["teacher"] for f in feats], dtype=torch.float32)
             return batch
