@@ -44,6 +44,7 @@ __all__ = [
     "MarkerPairClassifier",
     "PairHead",
     "load_base_encoder",
+    "load_lora_weights",
     "load_pair_model",
     "marker_char_positions",
     "marker_token_positions",
@@ -206,6 +207,25 @@ def merge_lora(
     if merged == 0:
         raise ModelConfigError(f"{ADAPTER_WEIGHTS}: no LoRA weights found")
     return merged
+
+
+def load_lora_weights(peft_encoder: Any, weights: Mapping[str, torch.Tensor]) -> str | None:
+    """Load PEFT LoRA ``weights`` (as saved, any float dtype) into the PEFT-wrapped
+    ``peft_encoder`` as float32, to train further. Returns None, or what did not fit (for
+    the caller's error: weights that fit no module, LoRA modules left without weights)."""
+    from peft import set_peft_model_state_dict
+
+    result: Any = set_peft_model_state_dict(
+        peft_encoder, {k: v.float() for k, v in weights.items()}
+    )
+    unfit = list(result.unexpected_keys)
+    unset = [k for k in result.missing_keys if "lora_" in k]
+    if not unfit and not unset:
+        return None
+    return (
+        f"{len(unfit)} weights fit no module, {len(unset)} LoRA weights are missing; "
+        f"first: {(unfit + unset)[0]!r}"
+    )
 
 
 def read_adapter_config(folder: Path) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import copy
 from typing import Any
 
 from stancekit.model import StanceModel
-from stancekit.pairmodel import MarkerPairClassifier, load_base_encoder
+from stancekit.pairmodel import MarkerPairClassifier, load_base_encoder, load_lora_weights
 
 __all__ = ["merged", "trainable_copy"]
 
@@ -35,7 +35,7 @@ def trainable_copy(sm: StanceModel) -> tuple[StanceModel, Any]:
 
     Raises ValueError when ``sm`` is not an adapter model or its adapter does not fit the
     base."""
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from peft import LoraConfig, get_peft_model
 
     model, adapter = sm.model, sm.config.adapter
     if not isinstance(model, MarkerPairClassifier) or adapter is None:
@@ -58,16 +58,11 @@ def trainable_copy(sm: StanceModel) -> tuple[StanceModel, Any]:
         bias="none",
     )
     peft_encoder = get_peft_model(encoder, lcfg)
-    result: Any = set_peft_model_state_dict(
-        peft_encoder, {k: v.float() for k, v in weights.items()}
-    )
-    unfit = list(result.unexpected_keys)
-    unset = [k for k in result.missing_keys if "lora_" in k]
-    if unfit or unset:
+    misfit = load_lora_weights(peft_encoder, weights)
+    if misfit:
         raise ValueError(
             f"model {sm.config.name!r}: its adapter does not fit the base {adapter['base']!r} "
-            f"({len(unfit)} weights fit no module, {len(unset)} LoRA weights are missing; "
-            f"first: {(unfit + unset)[0]!r})"
+            f"({misfit})"
         )
     head = copy.deepcopy(model.head).float()
     for p in head.parameters():

@@ -319,11 +319,10 @@ def init_from_adapter_model(
     (weights' SHA-256), with the same pooling, LoRA rank, alpha and adapted modules, and
     its files must match the SHA-256 its ``stancekit.json`` records. Returns what the
     card records: ``{"model", "weights_sha256"}`` (the adapter file's)."""
-    from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
     from stancekit.bases import sha256_file
-    from stancekit.pairmodel import read_adapter_config
+    from stancekit.pairmodel import load_lora_weights, read_adapter_config
     from stancekit.training.recipe import _portable
 
     spec = config.adapter
@@ -369,15 +368,9 @@ def init_from_adapter_model(
                 f"{where}: its adapter has {key}={have.get(key)!r}, this recipe's "
                 f"{want!r} (adapter.frozen_layers sets the adapted modules); set the same"
             )
-    weights = {k: v.float() for k, v in load_file(str(folder / ADAPTER_WEIGHTS)).items()}
-    result: Any = set_peft_model_state_dict(peft_encoder, weights)
-    unfit = list(result.unexpected_keys)
-    unset = [k for k in result.missing_keys if "lora_" in k]
-    if unfit or unset:
-        raise RecipeError(
-            f"{where}: its adapter does not fit this recipe's ({len(unfit)} weights fit no "
-            f"module, {len(unset)} LoRA weights are not in it; first: {(unfit + unset)[0]!r})"
-        )
+    misfit = load_lora_weights(peft_encoder, load_file(str(folder / ADAPTER_WEIGHTS)))
+    if misfit:
+        raise RecipeError(f"{where}: its adapter does not fit this recipe's ({misfit})")
     head_sd = load_file(str(folder / HEAD_WEIGHTS))
     try:
         head.load_state_dict({k: v.float() for k, v in head_sd.items()})
