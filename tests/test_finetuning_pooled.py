@@ -69,7 +69,7 @@ def test_the_training_copy_starts_where_the_loaded_adapter_model_is(
     from stancekit.model import StanceModel
 
     sm = StanceModel.load(tiny_adapter_dir, device="cpu")
-    copy, _ = trainable_copy(sm)
+    copy = trainable_copy(sm)
     copy.model.eval()
     np.testing.assert_allclose(
         copy.predict(_pairs()).stance, sm.predict(_pairs()).stance, atol=1e-5

@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from stancekit.model import StanceModel
 from stancekit.pairmodel import MarkerPairClassifier, load_base_encoder, load_lora_weights
@@ -28,10 +27,10 @@ from stancekit.pairmodel import MarkerPairClassifier, load_base_encoder, load_lo
 __all__ = ["merged", "trainable_copy"]
 
 
-def trainable_copy(sm: StanceModel) -> tuple[StanceModel, Any]:
+def trainable_copy(sm: StanceModel) -> StanceModel:
     """A training copy of the adapter model ``sm``: the pinned base with ``sm``'s LoRA
     adapter loaded unmerged (PEFT; the LoRA weights trainable) and a trainable copy of its
-    head. ``sm`` itself is not changed. Returns ``(model, peft-wrapped encoder)``.
+    head (``model.encoder`` is the PEFT model). ``sm`` itself is not changed.
 
     Raises ValueError when ``sm`` is not an adapter model or its adapter does not fit the
     base."""
@@ -69,15 +68,16 @@ def trainable_copy(sm: StanceModel) -> tuple[StanceModel, Any]:
         p.requires_grad = True
     train_model = MarkerPairClassifier(peft_encoder, head)
     train_model.adapter_config = dict(acfg)
-    return StanceModel(train_model, sm.tokenizer, sm.config, device="cpu"), peft_encoder
+    return StanceModel(train_model, sm.tokenizer, sm.config, device="cpu")
 
 
-def merged(trained: StanceModel, peft_encoder: Any) -> StanceModel:
+def merged(trained: StanceModel) -> StanceModel:
     """The trained copy of :func:`trainable_copy` as an inference model: its LoRA folded
     into the base (as loading its saved folder does), the unmerged adapter kept for
     saving. ``trained`` must not be used afterwards (PEFT merges in place)."""
     from peft import get_peft_model_state_dict
 
+    peft_encoder = trained.model.encoder
     weights = {
         k: v.detach().clone().contiguous()
         for k, v in get_peft_model_state_dict(peft_encoder).items()

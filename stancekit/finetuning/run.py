@@ -327,9 +327,8 @@ def finetune(
 
     base_sm, base_path, base_kind = load_base(base)
     # the model to train: a copy of the base, which stays as it is for the comparison
-    peft_encoder = None
     if base_sm.pooled:  # an adapter model trains its LoRA adapter and head (.pooled)
-        sm, peft_encoder = trainable_copy(base_sm)
+        sm = trainable_copy(base_sm)
     else:
         sm = StanceModel(
             copy.deepcopy(base_sm.model), base_sm.tokenizer, base_sm.config, device="cpu"
@@ -377,8 +376,8 @@ def finetune(
         best_step, total_steps, global_step = _fit_pair(
             sm, rows, dev_ex, args, work=work, head=head, last=last, quiet=quiet
         )
-    if peft_encoder is not None:
-        sm = merged(sm, peft_encoder)
+    if sm.pooled:
+        sm = merged(sm)
     sm.model.eval()
     for p in sm.model.parameters():
         p.requires_grad = True
