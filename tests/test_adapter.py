@@ -249,3 +249,22 @@ def test_init_from_a_full_model_is_refused_for_an_adapter_recipe(
     sm, peft_encoder = new_pair_model(cfg, cfg.adapter)
     with pytest.raises(RecipeError, match="is not an adapter model"):
         init_from_adapter_model(full, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]
+
+
+def test_init_from_an_adapter_folder_with_a_changed_file_is_refused(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from stancekit.training.adapter import init_from_adapter_model, new_pair_model
+    from stancekit.training.recipe import train_default
+
+    data, cfg, out = _config(tmp_path / "a")
+    train_default(data, out, cfg)
+    assert cfg.adapter is not None
+    head = out / "head.safetensors"
+    head.write_bytes(head.read_bytes()[:-2] + b"\x00\x00")
+    sm, peft_encoder = new_pair_model(cfg, cfg.adapter)
+    with pytest.raises(RecipeError, match=r"init_from=.*head\.safetensors: SHA-256 does not match"):
+        init_from_adapter_model(out, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]
+    head.unlink()
+    with pytest.raises(RecipeError, match=r"init_from=.*head\.safetensors' is missing"):
+        init_from_adapter_model(out, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]

@@ -322,7 +322,8 @@ def init_from_adapter_model(
     from safetensors.torch import load_file
 
     from stancekit.bases import sha256_file
-    from stancekit.pairmodel import load_lora_weights, read_adapter_config
+    from stancekit.errors import ModelConfigError, ModelNotFoundError
+    from stancekit.pairmodel import check_adapter_files, load_lora_weights, read_adapter_config
     from stancekit.training.recipe import _portable
 
     spec = config.adapter
@@ -350,12 +351,10 @@ def init_from_adapter_model(
             f"{where} pools {adapter.get('pooling')!r}, but adapter.pooling={spec.pooling!r}; "
             "set the same pooling"
         )
-    for name, want in adapter.get("files_sha256", {}).items():
-        if not (folder / name).is_file() or sha256_file(folder / name) != want:
-            raise RecipeError(
-                f"{where}: {name} is missing or its SHA-256 does not match stancekit.json; "
-                "restore the folder (git checkout)"
-            )
+    try:
+        check_adapter_files(folder, adapter)
+    except (ModelNotFoundError, ModelConfigError) as exc:
+        raise RecipeError(f"{where}: {exc}") from exc
     have = read_adapter_config(folder)
     mine = peft_encoder.peft_config["default"]
     for key, want in (
