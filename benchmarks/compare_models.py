@@ -40,8 +40,8 @@ from stancekit.training.calibration import (
     predict_sets,
     uncalibrated,
 )
-from stancekit.training.card import directed_view
 from stancekit.training.config import RecipeConfig
+from stancekit.training.dev_metrics import directed_view
 from stancekit.training.sets import drop_unencodable, load_dev_sets, load_heldout_sets
 
 ACCURACY_SETS = {"ibm_argq_val"}

@@ -27,8 +27,8 @@ from sklearn.metrics import f1_score
 
 from stancekit.model import StanceModel, model_path
 from stancekit.training.calibration import head_labels, predict_sets, uncalibrated
-from stancekit.training.card import directed_view
 from stancekit.training.config import RecipeConfig
+from stancekit.training.dev_metrics import directed_view
 from stancekit.training.sets import drop_unencodable, load_dev_sets
 
 

@@ -243,7 +243,7 @@ class RecipeConfig:
 
     ``card_notes`` is a Markdown file of hand-written card sections (measurements made
     outside the recipe, comparisons with earlier versions); see
-    :func:`stancekit.training.card.read_card_notes` for its form. A relative path is read
+    :func:`stancekit.training.card_notes.read_card_notes` for its form. A relative path is read
     relative to the config file. None (the default): the card is all generated."""
 
     name: str = "stancekit-minilm"
