@@ -33,7 +33,7 @@ from stancekit.pairs.build import (
     scoring_input,
     within_unit,
 )
-from stancekit.pairs.screening import DEFAULT_MAX_CHARS, check_size, screen
+from stancekit.text.screening import DEFAULT_MAX_CHARS, check_size, screen
 from stancekit.results.judgements import BatchSummary, DocumentResult, Judgement
 from stancekit.scoring.model import Scores, StanceModel, default_model_path
 from stancekit.text.document import Document
@@ -127,7 +127,7 @@ class StanceAnalyzer:
             (:meth:`StanceModel.use_onnx`, ``pip install stancekit[onnx]``); with
             ``quantize=True`` the ONNX graph is quantised to int8.
 
-    Every document is screened first (:mod:`stancekit.pairs.screening`): markup, a language other
+    Every document is screened first (:mod:`stancekit.text.screening`): markup, a language other
     than English, surrogate code points and cut lines become ``DocumentResult.flags``.
     """
 

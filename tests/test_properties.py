@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from stancekit.actors.targets import Target
 from stancekit.analyzer import StanceAnalyzer
 from stancekit.errors import DocumentTooLargeError, SpansFormatError
-from stancekit.pairs.screening import FLAGS, mask_surrogates, screen, strip_markup
+from stancekit.text.screening import FLAGS, mask_surrogates, screen, strip_markup
 from stancekit.results.judgements import BatchSummary, DocumentResult, json_line
 from stancekit.scoring.model import StanceModel
 from stancekit.spans import GoldDocument, GoldSpan, SpanSet, read_spans, write_spans

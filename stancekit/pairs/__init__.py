@@ -1,3 +1,3 @@
 """Stage 3, pairs: the (sentence, holder, target) triples the model judges
-(:mod:`.build`), after the cheap checks every text gets before it is analysed
-(:mod:`.screening`: size, markup, language, odd characters)."""
+(:mod:`.build`): each target in each sentence that names it, once per holder of the
+sentence and once for the text's own voice."""

@@ -106,7 +106,7 @@ class Judgement:
         attribution: how the holder was found: ``speaker``, ``agent`` or ``author``.
         flags: notes on the input: ``windowed`` (sentence longer than the model window),
             ``no_target_mention`` (the target is not mentioned in the judged unit); see
-            ``stancekit.pairs.screening.FLAGS`` and ``docs/bad-input.md``.
+            ``stancekit.text.screening.FLAGS`` and ``docs/bad-input.md``.
     """
 
     document_id: str
@@ -240,7 +240,7 @@ class DocumentResult:
     ``error`` is set (``"<ErrorClass>: <message>"``, and ``judgements`` empty) when the
     document could not be analysed; ``analyze_many`` yields such results instead of
     stopping the batch. ``flags`` note what screening and analysis found (``empty``,
-    ``html``, ``non_english``, ``duplicate_id``...; see ``stancekit.pairs.screening.FLAGS`` and
+    ``html``, ``non_english``, ``duplicate_id``...; see ``stancekit.text.screening.FLAGS`` and
     ``docs/bad-input.md``).
     """
 
@@ -364,7 +364,7 @@ class BatchSummary:
         n_judgements: judgements in all results.
         skipped: why documents were skipped: the error's class (``TypeError``,
             ``DocumentTooLargeError``...) -> documents.
-        flagged: document flag -> documents carrying it (see ``stancekit.pairs.screening.FLAGS``).
+        flagged: document flag -> documents carrying it (see ``stancekit.text.screening.FLAGS``).
         judged_targets: target name -> documents in which it was judged at least once.
     """
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stancekit.engine.memory import SPACY_LOCK
-from stancekit.pairs.screening import mask_surrogates
+from stancekit.text.screening import mask_surrogates
 from stancekit.text.document import Document, Sentence
 from stancekit.text.nlp import load_spacy
 
