@@ -33,10 +33,10 @@ from stancekit.pairs.build import (
     scoring_input,
     within_unit,
 )
-from stancekit.text.screening import DEFAULT_MAX_CHARS, check_size, screen
 from stancekit.results.judgements import BatchSummary, DocumentResult, Judgement
 from stancekit.scoring.model import Scores, StanceModel, default_model_path
 from stancekit.text.document import Document
+from stancekit.text.screening import DEFAULT_MAX_CHARS, check_size, screen
 from stancekit.text.segment import MAX_CHUNK, Parsed, document_id, parse_many
 
 __all__ = ["DEFAULT_SLOW_S", "DocumentInput", "StanceAnalyzer"]

@@ -31,11 +31,11 @@ from hypothesis import strategies as st
 from stancekit.actors.targets import Target
 from stancekit.analyzer import StanceAnalyzer
 from stancekit.errors import DocumentTooLargeError, SpansFormatError
-from stancekit.text.screening import FLAGS, mask_surrogates, screen, strip_markup
 from stancekit.results.judgements import BatchSummary, DocumentResult, json_line
 from stancekit.scoring.model import StanceModel
 from stancekit.spans import GoldDocument, GoldSpan, SpanSet, read_spans, write_spans
 from stancekit.text.document import Document
+from stancekit.text.screening import FLAGS, mask_surrogates, screen, strip_markup
 from stancekit.text.segment import line_spans
 
 RUNS: Counter[str] = Counter()

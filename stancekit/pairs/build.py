@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from stancekit.actors import Actor
 from stancekit.actors.targets import Target, TargetIndex
-from stancekit.text.screening import mask_surrogates
 from stancekit.scoring.model import PairInput
 from stancekit.text.document import Document, Mention, Sentence
+from stancekit.text.screening import mask_surrogates
 
 if TYPE_CHECKING:
     from stancekit.actors import ActorAnalysis

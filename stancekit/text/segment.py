@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from stancekit.engine.memory import SPACY_LOCK
-from stancekit.text.screening import mask_surrogates
 from stancekit.text.document import Document, Sentence
 from stancekit.text.nlp import load_spacy
+from stancekit.text.screening import mask_surrogates
 
 __all__ = ["Parsed", "ParsedLine", "document_id", "line_spans", "make_document", "parse_many"]
 
