@@ -1,5 +1,5 @@
 """Does planning the batches pay? Rows sorted by length and cut at the split that costs least
-padding (``stancekit.batching.batch_spans``, the default) against the former rule (a cut
+padding (``stancekit.scoring.batching.batch_spans``, the default) against the former rule (a cut
 every ``batch_size`` rows; for a packed model, or sooner at 4,096 padded tokens), on
 throughput.py's corpus, in one process, runs alternating, for each model given.
 
@@ -24,11 +24,11 @@ from typing import Any
 import torch
 from throughput import build_corpus, forward_shapes, staged
 
-import stancekit.model
-import stancekit.packed
+import stancekit.scoring.model
+import stancekit.scoring.packed
 from stancekit import StanceAnalyzer
-from stancekit.batching import batch_spans
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.batching import batch_spans
+from stancekit.scoring.model import PairInput, StanceModel
 
 Rule = Callable[..., list[tuple[int, int]]]
 
@@ -70,8 +70,8 @@ RULES: dict[str, tuple[Rule, Rule]] = {
 
 def use_rule(rules: tuple[Rule, Rule]) -> None:
     """Make the per-pair and the packed scoring paths batch with these rules."""
-    stancekit.model.batch_spans = rules[0]  # type: ignore[attr-defined]
-    stancekit.packed.batch_spans = rules[1]  # type: ignore[attr-defined]
+    stancekit.scoring.model.batch_spans = rules[0]  # type: ignore[attr-defined]
+    stancekit.scoring.packed.batch_spans = rules[1]  # type: ignore[attr-defined]
 
 
 def padding(model: StanceModel, chunks: list[list[PairInput]], bs: int) -> tuple[int, int, int]:

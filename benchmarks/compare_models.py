@@ -33,7 +33,7 @@ from stancekit.evaluation.metrics import (
     calibration_summary,
     paired_bootstrap,
 )
-from stancekit.model import StanceModel
+from stancekit.scoring.model import StanceModel
 from stancekit.training.calibration import (
     apply_temperature,
     head_labels,

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 from sklearn.metrics import f1_score
 
-from stancekit.model import StanceModel, model_path
+from stancekit.scoring.model import StanceModel, model_path
 from stancekit.training.calibration import head_labels, predict_sets, uncalibrated
 from stancekit.training.config import RecipeConfig
 from stancekit.training.dev_metrics import directed_view

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from stancekit.model import StanceModel, model_path
+from stancekit.scoring.model import StanceModel, model_path
 from stancekit.training.calibration import head_labels, predict_sets
 from stancekit.training.config import RecipeConfig
 from stancekit.training.dev_metrics import directed_view

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import build_corpus
 
 from stancekit.analyzer import StanceAnalyzer
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.model import PairInput, StanceModel
 
 
 def timed(fn: Callable[[], Any], runs: int) -> float:
@@ -126,7 +126,7 @@ def main() -> int:
         f"not {rate(t_plain, 2 * n)}: {t_plain / t_dedup:.2f}x"
     )
 
-    from stancekit.nlp import load_spacy
+    from stancekit.text.nlp import load_spacy
 
     nlp = load_spacy()
     lines = [ln for d in docs[:100] for ln in d.splitlines() if ln.strip()]

@@ -31,7 +31,7 @@ def child(model: str, docs_file: Path, runs: int, threads: int) -> dict[str, flo
     import torch
 
     from stancekit import StanceAnalyzer
-    from stancekit.targets import Target
+    from stancekit.actors.targets import Target
 
     torch.set_num_threads(threads)
     spec = json.loads(docs_file.read_text())

@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from quantize import dev_sets, macro_f1, speed  # type: ignore[import-not-found]
 
-from stancekit.model import StanceModel, default_model_path
+from stancekit.scoring.model import StanceModel, default_model_path
 from stancekit.training.data import subsample
 
 

@@ -1,5 +1,5 @@
 """Packed levitated markers against per-pair inline markers, trained alike: does the
-one-pass design (issue 20, :mod:`stancekit.packed`) cost accuracy?
+one-pass design (issue 20, :mod:`stancekit.scoring.packed`) cost accuracy?
 
 Both arms start from the same all-MiniLM-L6-v2 encoder and learn from the same labelled
 pairs (a seeded sample of DSA, NewsMTSC, ArgQ and VAST training pairs; ``--no-topics``
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from stancekit.evaluation.metrics import paired_bootstrap
-from stancekit.model import ModelConfig, StanceModel
+from stancekit.scoring.model import ModelConfig, StanceModel
 from stancekit.training.calibration import uncalibrated
 from stancekit.training.config import DatasetSpec, RecipeConfig
 from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
@@ -179,7 +179,7 @@ def main() -> None:
     if args.pairwise_pooling == "cls":
         sm = StanceModel.from_encoder(path, ModelConfig(), device="cpu")
     else:
-        from stancekit.pairmodel import MarkerPairClassifier, PairHead
+        from stancekit.scoring.pairmodel import MarkerPairClassifier, PairHead
 
         enc0 = AutoModel.from_pretrained(
             path, local_files_only=True, use_safetensors=True, add_pooling_layer=False

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from stancekit.model import StanceModel, default_model_path
+from stancekit.scoring.model import StanceModel, default_model_path
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, read_labelled_spans, subsample
 from stancekit.training.sets import split_by_spec

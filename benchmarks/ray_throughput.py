@@ -1,4 +1,4 @@
-"""Throughput of the Ray Data engine (``stancekit.distributed``) in local mode next to the
+"""Throughput of the Ray Data engine (``stancekit.engine.distributed``) in local mode next to the
 single-process path on the same documents, so Ray's overhead is known.
 
     PYTHONPATH=. python benchmarks/ray_throughput.py [--actors 2] [--copies 100] [--runs 3]
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from stancekit.targets import DEFAULT_TARGETS, Target
+from stancekit.actors.targets import DEFAULT_TARGETS, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
@@ -49,7 +49,7 @@ def ray_throughput(
     """
     import ray
 
-    from stancekit.distributed import analyze_dataset
+    from stancekit.engine.distributed import analyze_dataset
 
     started = not ray.is_initialized()
     if started:

@@ -89,7 +89,7 @@ def _rss_mb() -> float:
 def point(a: argparse.Namespace, n_docs: int, n_targets: int, chars: int | None) -> dict[str, Any]:
     """One measurement in this process."""
     from stancekit import StanceAnalyzer
-    from stancekit.nlp import load_spacy
+    from stancekit.text.nlp import load_spacy
 
     t0 = time.perf_counter()
     docs, targets, mean_chars = corpus(a.data, n_docs, n_targets, chars)

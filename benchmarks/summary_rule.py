@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from stancekit.evaluation.metrics import bootstrap_ci, f1_per_class
-from stancekit.model import StanceModel, default_model_path
+from stancekit.scoring.model import StanceModel, default_model_path
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, read_labelled_spans
 from stancekit.training.sets import load_heldout_sets

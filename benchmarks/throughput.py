@@ -31,10 +31,10 @@ import torch
 
 from stancekit import StanceAnalyzer
 from stancekit.actors import find_actors
-from stancekit.model import PairInput, StanceModel, default_model_path, model_path
-from stancekit.pairs import build_pairs
-from stancekit.segment import document_id, parse_many
-from stancekit.targets import DEFAULT_TARGETS, Target, TargetIndex
+from stancekit.actors.targets import DEFAULT_TARGETS, Target, TargetIndex
+from stancekit.pairs.build import build_pairs
+from stancekit.scoring.model import PairInput, StanceModel, default_model_path, model_path
+from stancekit.text.segment import document_id, parse_many
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "csto-armenia-2022-11-28.txt"
@@ -111,7 +111,7 @@ def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> 
     """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
     packed model, of its rows: text and levitated markers)."""
     if model.packed:
-        from stancekit.packed import batch_plan, encode_packed, requests_for_pairs
+        from stancekit.scoring.packed import batch_plan, encode_packed, requests_for_pairs
 
         reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
         order, spans = batch_plan(model.tokenizer, reqs, batch_size=bs)  # as predict does

@@ -49,8 +49,8 @@ __all__ = [
     "write_spans",
 ]
 
-from stancekit.document import Document, Mention, Sentence
-from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
+from stancekit.actors.targets import DEFAULT_TARGETS, Target, load_targets
+from stancekit.text.document import Document, Mention, Sentence
 
 if TYPE_CHECKING:
     from stancekit.actors import Actor
@@ -58,9 +58,8 @@ if TYPE_CHECKING:
     from stancekit.corpus import Corpus
     from stancekit.evaluation import EvaluationReport, compare, evaluate
     from stancekit.finetuning import FineTuneArgs, FineTuneResult, finetune, recalibrate
-    from stancekit.model import ModelConfig, StanceModel
-    from stancekit.results import DocumentResult, Judgement, Summary, SummaryRow
-    from stancekit.segment import make_document
+    from stancekit.results.judgements import DocumentResult, Judgement, Summary, SummaryRow
+    from stancekit.scoring.model import ModelConfig, StanceModel
     from stancekit.spans import (
         GoldDocument,
         GoldSpan,
@@ -71,6 +70,7 @@ if TYPE_CHECKING:
         spans_from_dataset,
         write_spans,
     )
+    from stancekit.text.segment import make_document
 
 # Heavy modules (torch, transformers, spaCy) load on first use, so `stancekit --version`
 # and `import stancekit` stay fast.
@@ -78,13 +78,13 @@ _LAZY = {
     "Actor": "stancekit.actors",
     "StanceAnalyzer": "stancekit.analyzer",
     "Corpus": "stancekit.corpus",
-    "ModelConfig": "stancekit.model",
-    "StanceModel": "stancekit.model",
-    "DocumentResult": "stancekit.results",
-    "Judgement": "stancekit.results",
-    "Summary": "stancekit.results",
-    "SummaryRow": "stancekit.results",
-    "make_document": "stancekit.segment",
+    "ModelConfig": "stancekit.scoring.model",
+    "StanceModel": "stancekit.scoring.model",
+    "DocumentResult": "stancekit.results.judgements",
+    "Judgement": "stancekit.results.judgements",
+    "Summary": "stancekit.results.judgements",
+    "SummaryRow": "stancekit.results.judgements",
+    "make_document": "stancekit.text.segment",
     "EvaluationReport": "stancekit.evaluation",
     "compare": "stancekit.evaluation",
     "evaluate": "stancekit.evaluation",

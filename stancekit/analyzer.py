@@ -20,12 +20,12 @@ from itertools import islice
 from typing import Any
 
 from stancekit.actors import ActorAnalysis, find_actors
-from stancekit.deadline import can_interrupt, time_limit
-from stancekit.document import Document
+from stancekit.actors.targets import Target, TargetIndex, as_targets
+from stancekit.engine.deadline import can_interrupt, time_limit
+from stancekit.engine.memory import release_freed_memory, spacy_memory_zone
+from stancekit.engine.prefetch import prefetched
 from stancekit.errors import DocumentTooLargeError
-from stancekit.memory import release_freed_memory, spacy_memory_zone
-from stancekit.model import Scores, StanceModel, default_model_path
-from stancekit.pairs import (
+from stancekit.pairs.build import (
     Pair,
     PairRequest,
     build_pairs,
@@ -33,11 +33,11 @@ from stancekit.pairs import (
     scoring_input,
     within_unit,
 )
-from stancekit.prefetch import prefetched
-from stancekit.results import BatchSummary, DocumentResult, Judgement
-from stancekit.screening import DEFAULT_MAX_CHARS, check_size, screen
-from stancekit.segment import MAX_CHUNK, Parsed, document_id, parse_many
-from stancekit.targets import Target, TargetIndex, as_targets
+from stancekit.results.judgements import BatchSummary, DocumentResult, Judgement
+from stancekit.scoring.model import Scores, StanceModel, default_model_path
+from stancekit.text.document import Document
+from stancekit.text.screening import DEFAULT_MAX_CHARS, check_size, screen
+from stancekit.text.segment import MAX_CHUNK, Parsed, document_id, parse_many
 
 __all__ = ["DEFAULT_SLOW_S", "DocumentInput", "StanceAnalyzer"]
 
@@ -110,10 +110,10 @@ class StanceAnalyzer:
     Args:
         model: a model folder, a shipped model's name (``"fast"``: MiniLM; ``"accurate"``:
             stance model 1.0 over MPNet), a loaded :class:`StanceModel`, or None for the
-            default model (:data:`stancekit.model.DEFAULT_MODEL`; ``STANCEKIT_MODEL``
+            default model (:data:`stancekit.scoring.model.DEFAULT_MODEL`; ``STANCEKIT_MODEL``
             overrides).
         targets: targets to judge (``Target`` objects or names); None gives CSTO and
-            Azerbaijan (:data:`stancekit.targets.DEFAULT_TARGETS`).
+            Azerbaijan (:data:`stancekit.actors.targets.DEFAULT_TARGETS`).
         batch_size: pairs per model forward pass.
         device: ``"cpu"``, ``"cuda"``...; None picks CUDA when present.
         quantize: dynamic int8 linear layers (CPU only): faster, slightly different
@@ -127,7 +127,7 @@ class StanceAnalyzer:
             (:meth:`StanceModel.use_onnx`, ``pip install stancekit[onnx]``); with
             ``quantize=True`` the ONNX graph is quantised to int8.
 
-    Every document is screened first (:mod:`stancekit.screening`): markup, a language other
+    Every document is screened first (:mod:`stancekit.text.screening`): markup, a language other
     than English, surrogate code points and cut lines become ``DocumentResult.flags``.
     """
 
@@ -221,11 +221,11 @@ class StanceAnalyzer:
         (:class:`~stancekit.errors.DocumentTimeoutError`) while the batch goes on. So no
         document is worked on for more than ``(batch_size + 1) * timeout_s`` seconds, and a
         batch of ``n`` takes at most about ``2 * n * timeout_s``. It interrupts with
-        ``SIGALRM`` (:mod:`stancekit.deadline`): on POSIX, in the main thread only;
+        ``SIGALRM`` (:mod:`stancekit.engine.deadline`): on POSIX, in the main thread only;
         elsewhere it warns once and documents are only flagged ``slow``.
 
         ``parse_ahead=True`` parses the next batch and finds its actors in a worker thread
-        while the model scores this one (:mod:`stancekit.prefetch`); the results are the
+        while the model scores this one (:mod:`stancekit.engine.prefetch`); the results are the
         same. It pays where spaCy's one core is otherwise idle while the model scores (more
         cores than the model's threads use); on 2 cores it gained 4%
         (``benchmarks/prefetch_ab.py``), so it is off by default. It needs
@@ -291,7 +291,7 @@ class StanceAnalyzer:
     ) -> Iterator[list[DocumentResult]]:
         """The results of each chunk of documents, in order; with ``parse_ahead`` the next
         chunk is parsed and its actors found in a worker thread while this one is scored
-        (:mod:`stancekit.prefetch`)."""
+        (:mod:`stancekit.engine.prefetch`)."""
         if not parse_ahead:
             for chunk in chunks:
                 screened = self._screen(chunk)

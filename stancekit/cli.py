@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from stancekit import __version__
 from stancekit.errors import StancekitError
-from stancekit.results import AUTHOR, DocumentResult, json_line
+from stancekit.results.judgements import AUTHOR, DocumentResult, json_line
 
 __all__ = ["main"]
 
@@ -179,8 +179,8 @@ def _records(res: DocumentResult, summary_only: bool, level: str = "actor") -> l
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from stancekit.actors.targets import DEFAULT_TARGETS, Target, load_targets
     from stancekit.analyzer import StanceAnalyzer
-    from stancekit.targets import DEFAULT_TARGETS, Target, load_targets
 
     targets: list[Target] = []
     if args.targets_file:
@@ -293,8 +293,8 @@ def _analyze_resumable(
 ) -> int:
     """``--output FILE.jsonl``: documents are appended to ``FILE.partial`` as they finish
     and ``FILE`` is written at the end; ``--resume`` skips complete ones (same id and
-    text hash). See :mod:`stancekit.checkpoint`. Returns the number of inputs."""
-    from stancekit.checkpoint import Journal, text_sha256
+    text hash). See :mod:`stancekit.engine.checkpoint`. Returns the number of inputs."""
+    from stancekit.engine.checkpoint import Journal, text_sha256
 
     n_failed = len(failures)
     n = n_kept = 0
@@ -344,7 +344,7 @@ def _analyze_resumable(
 
 def _analyze_ray(args: argparse.Namespace, targets: list[Any]) -> int:
     """``analyze --engine ray``: Parquet shards of judgement rows in ``--output``."""
-    from stancekit.distributed import analyze_files
+    from stancekit.engine.distributed import analyze_files
 
     if not args.output:
         raise ValueError("--engine ray needs --output DIR, a new folder for the Parquet shards")

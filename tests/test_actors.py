@@ -11,14 +11,14 @@ import pytest
 
 from stancekit.actors import Actor, ActorAnalysis, Attribution, find_actors
 from stancekit.actors.lexicon import role_classes, roles_match, speech_base
-from stancekit.document import Mention, Sentence
+from stancekit.text.document import Mention, Sentence
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "csto-armenia-2022-11-28.txt"
 
 
 @lru_cache(maxsize=64)
 def analyse(text: str) -> ActorAnalysis:
-    from stancekit.segment import parse_many
+    from stancekit.text.segment import parse_many
 
     return find_actors(next(parse_many([("t", text, {})])))
 
@@ -241,7 +241,7 @@ def test_mentions_in_sentence_and_other_attributions() -> None:
 
 
 def seed_sentences() -> tuple[Sentence, ...]:
-    from stancekit.segment import make_document
+    from stancekit.text.segment import make_document
 
     return make_document(SEED.read_text(encoding="utf-8")).sentences
 
@@ -430,7 +430,7 @@ ODD_TEXTS = [
 @pytest.mark.slow
 @pytest.mark.parametrize("text", ODD_TEXTS)
 def test_odd_inputs_do_not_crash_and_offsets_stay_valid(text: str) -> None:
-    from stancekit.segment import parse_many
+    from stancekit.text.segment import parse_many
 
     parsed = next(parse_many([("odd", text, {})]))
     a = find_actors(parsed)
@@ -446,7 +446,7 @@ def test_odd_inputs_do_not_crash_and_offsets_stay_valid(text: str) -> None:
 
 @pytest.mark.slow
 def test_long_text_stays_fast() -> None:
-    from stancekit.segment import parse_many
+    from stancekit.text.segment import parse_many
 
     text = ("\n\n".join([SEED.read_text(encoding="utf-8")] * 45))[:100_000]
     parsed = next(parse_many([("long", text, {})]))

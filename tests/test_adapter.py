@@ -33,7 +33,7 @@ def _config(tmp_path: Path, **adapter: object) -> tuple[Path, RecipeConfig, Path
 def test_adapter_recipe_trains_and_finalizes_a_loadable_folder(
     tmp_path: Path, tiny_base: Path
 ) -> None:
-    from stancekit.model import PairInput, StanceModel
+    from stancekit.scoring.model import PairInput, StanceModel
     from stancekit.training.recipe import train_default
 
     data, cfg, out = _config(tmp_path, bf16=True)
@@ -164,7 +164,7 @@ def test_a_pooling_ablation_reuses_the_shared_layer_cache(
 
 
 def test_init_from_loads_a_trained_adapter_model_exactly(tmp_path: Path, tiny_base: Path) -> None:
-    from stancekit.model import PairInput, StanceModel
+    from stancekit.scoring.model import PairInput, StanceModel
     from stancekit.training.adapter import init_from_adapter_model, new_pair_model
     from stancekit.training.calibration import uncalibrated
     from stancekit.training.recipe import train_default

@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
+from stancekit.actors.targets import Target
 from stancekit.analyzer import StanceAnalyzer
-from stancekit.document import Document
 from stancekit.errors import ModelNotFoundError
-from stancekit.model import StanceModel
-from stancekit.targets import Target
+from stancekit.scoring.model import StanceModel
+from stancekit.text.document import Document
 
 pytestmark = pytest.mark.slow  # spaCy
 
@@ -195,7 +195,7 @@ def test_a_sentence_longer_than_the_model_window_is_flagged_windowed(
 
 
 def test_a_line_longer_than_the_parser_chunk_is_cut_and_flagged(analyzer: StanceAnalyzer) -> None:
-    from stancekit.segment import MAX_CHUNK
+    from stancekit.text.segment import MAX_CHUNK
 
     text = "the CSTO met again and talked " * (MAX_CHUNK // 30 + 10)
     res = analyzer.analyze(text)
@@ -236,7 +236,7 @@ def test_a_document_without_any_target_mention_is_flagged(analyzer: StanceAnalyz
 
 
 def test_a_requested_target_absent_from_its_unit_is_flagged(analyzer: StanceAnalyzer) -> None:
-    from stancekit.pairs import PairRequest
+    from stancekit.pairs.build import PairRequest
 
     text = "Zas praised the CSTO. The weather was mild."
     js = analyzer.judge(
@@ -282,7 +282,7 @@ def test_a_document_over_timeout_s_is_an_error_result_and_the_batch_goes_on(
 
     import stancekit.analyzer as module
     from stancekit.actors import find_actors
-    from stancekit.results import BatchSummary
+    from stancekit.results.judgements import BatchSummary
 
     real = find_actors
 
@@ -326,7 +326,7 @@ def test_timeout_s_off_the_main_thread_warns_and_does_not_interrupt(
 
 
 def test_the_batch_summary_counts_what_was_skipped_and_why(analyzer: StanceAnalyzer) -> None:
-    from stancekit.results import BatchSummary
+    from stancekit.results.judgements import BatchSummary
 
     an = StanceAnalyzer(model=analyzer.model, targets=["CSTO", "Atlantis"], max_chars=50)
     items = ["Baku blamed the CSTO.", 42, "x" * 51, "", ("a", "The CSTO met."), ("a", "No.")]
@@ -347,7 +347,7 @@ def test_the_batch_summary_counts_what_was_skipped_and_why(analyzer: StanceAnaly
 def test_jsonl_output_is_byte_identical_across_runs_and_batch_sizes(
     tiny_model: StanceModel, seed_text: str
 ) -> None:
-    from stancekit.results import json_line
+    from stancekit.results.judgements import json_line
 
     outputs = set()
     for batch_size in (1, 7, 64, 7):
@@ -364,7 +364,7 @@ def test_jsonl_output_is_byte_identical_across_runs_and_batch_sizes(
 
 
 def _jsonl(results: Any) -> bytes:
-    from stancekit.results import json_line
+    from stancekit.results.judgements import json_line
 
     return "".join(
         json_line(rec) + "\n"
@@ -395,7 +395,7 @@ def test_jsonl_output_is_byte_identical_across_document_batch_sizes_1_7_64(
 def test_default_model_output_is_byte_identical_across_batch_sizes_1_7_64(
     seed_text: str,
 ) -> None:
-    from stancekit.model import CONFIG_NAME, default_model_path
+    from stancekit.scoring.model import CONFIG_NAME, default_model_path
 
     if not (default_model_path() / CONFIG_NAME).exists():
         pytest.skip("default model not built")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stancekit.model import PairInput
+from stancekit.scoring.model import PairInput
 from stancekit.training.augment import (
     ROLE_NOUNS,
     class_weights,

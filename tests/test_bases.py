@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from stancekit import bases
-from stancekit.bases import BASES, MPNET_INSTALL, BaseSpec, resolve_base
 from stancekit.errors import ModelConfigError, ModelNotFoundError
+from stancekit.scoring import bases
+from stancekit.scoring.bases import BASES, MPNET_INSTALL, BaseSpec, resolve_base
 
 
 def _fake_parts(tmp_path: Path, payload: bytes) -> list[Path]:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from stancekit.batching import batch_spans
+from stancekit.scoring.batching import batch_spans
 
 SIZES = sorted([5, 9, 14, 14, 30, 31, 48, 60, 90, 130, 130, 131])
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from stancekit.finetuning.calibrate import CalibrationError, recalibrate
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.model import PairInput, StanceModel
 from stancekit.spans import GoldDocument, GoldSpan
 
 VERBS = {"favor": "praised", "against": "condemned", "none": "met"}

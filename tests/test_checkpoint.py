@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stancekit.checkpoint import Journal, is_document_line, read_output, text_sha256
+from stancekit.engine.checkpoint import Journal, is_document_line, read_output, text_sha256
 
 
 def _rows(doc_id: str, n: int) -> list[dict[str, object]]:
@@ -100,7 +100,7 @@ def test_resume_with_other_settings_is_refused_naming_both_and_keeps_the_file(
 ) -> None:
     import pytest
 
-    from stancekit.checkpoint import ResumeSettingsError
+    from stancekit.engine.checkpoint import ResumeSettingsError
 
     out = tmp_path / "out.jsonl"
     first = {"rows": "summary", "level": "holder", "model": "m 1", "targets": ["CSTO"]}

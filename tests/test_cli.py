@@ -311,8 +311,8 @@ def test_output_file_follows_the_suffix_and_a_failure_mid_write_leaves_the_old_f
 def test_jsonl_output_file_has_a_document_line_after_each_documents_rows(
     tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from stancekit.checkpoint import text_sha256
     from stancekit.corpus import Corpus
+    from stancekit.engine.checkpoint import text_sha256
 
     folder = _articles(tmp_path / "in", "The CSTO met in Yerevan.", 2)
     (folder / "none.txt").write_text("Nothing about the targets here.")

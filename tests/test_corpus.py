@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from stancekit.actors import Actor
+from stancekit.actors.targets import Target
 from stancekit.corpus import (
     AliasTable,
     AliasTableError,
@@ -25,9 +26,8 @@ from stancekit.corpus import (
     name_key,
     resolve_actors,
 )
-from stancekit.document import Document, Mention, Sentence
-from stancekit.results import AUTHOR, DocumentResult, Judgement
-from stancekit.targets import Target
+from stancekit.results.judgements import AUTHOR, DocumentResult, Judgement
+from stancekit.text.document import Document, Mention, Sentence
 
 # (sentence, holder surface or None for the author, target, p_favor, p_against)
 ARTICLES: dict[str, tuple[dict[str, Any], list[tuple[str, str | None, str, float, float]]]] = {

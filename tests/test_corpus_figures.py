@@ -13,6 +13,7 @@ pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure
 
 from stancekit.actors import Actor
+from stancekit.actors.targets import Target
 from stancekit.corpus import Corpus
 from stancekit.corpus.figures import (
     plot_actor_target,
@@ -20,9 +21,8 @@ from stancekit.corpus.figures import (
     plot_stance_strip,
     plot_timeline,
 )
-from stancekit.document import Document, Sentence
-from stancekit.results import DocumentResult, Judgement
-from stancekit.targets import Target
+from stancekit.results.judgements import DocumentResult, Judgement
+from stancekit.text.document import Document, Sentence
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

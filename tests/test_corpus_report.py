@@ -131,9 +131,9 @@ class FakeAnalyzer:
 
     def analyze_many(self, items, *, progress=True):  # type: ignore[no-untyped-def]
         from stancekit.actors import Actor
-        from stancekit.document import Document, Sentence
-        from stancekit.results import DocumentResult, Judgement
-        from stancekit.targets import Target
+        from stancekit.actors.targets import Target
+        from stancekit.results.judgements import DocumentResult, Judgement
+        from stancekit.text.document import Document, Sentence
 
         for item in items:
             text = item["text"].strip()

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stancekit.deadline import can_interrupt, time_limit
+from stancekit.engine.deadline import can_interrupt, time_limit
 from stancekit.errors import DocumentTimeoutError, StancekitError
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="POSIX only")

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from stancekit.model import CONFIG_NAME, PairInput, StanceModel, default_model_path
+from stancekit.scoring.model import CONFIG_NAME, PairInput, StanceModel, default_model_path
 
 pytestmark = [
     pytest.mark.slow,

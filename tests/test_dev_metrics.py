@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stancekit.model import PairInput, Scores
+from stancekit.scoring.model import PairInput, Scores
 from stancekit.training.data import STANCE_LABELS, Example
 from stancekit.training.dev_metrics import directed_view
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.model import PairInput, StanceModel
 from stancekit.training.distill import DistillError, add_teacher_column, teacher_probabilities
 from stancekit.training.sets import encode_examples
 

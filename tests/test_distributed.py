@@ -18,8 +18,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from stancekit.actors.targets import Target
 from stancekit.cli import main
-from stancekit.targets import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = [Target("CSTO"), Target("Azerbaijan", aliases=("Baku",)), Target("Armenia")]
@@ -39,7 +39,7 @@ def no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_stancekit_and_its_cli_import_without_ray() -> None:
     code = (
         "import sys; sys.modules['ray'] = None\n"
-        "import stancekit, stancekit.cli, stancekit.distributed\n"
+        "import stancekit, stancekit.cli, stancekit.engine.distributed\n"
         "assert stancekit.cli.build_parser().parse_args(['analyze', 'x']).engine == 'local'\n"
         "print('ok')"
     )
@@ -51,7 +51,7 @@ def test_stancekit_and_its_cli_import_without_ray() -> None:
 
 
 def test_analyze_dataset_without_ray_names_the_extra_to_install(no_ray: None) -> None:
-    from stancekit.distributed import RayNotInstalledError, analyze_dataset
+    from stancekit.engine.distributed import RayNotInstalledError, analyze_dataset
 
     with pytest.raises(RayNotInstalledError, match=r"pip install 'stancekit\[ray\]'"):
         analyze_dataset(None)  # type: ignore[arg-type]
@@ -96,8 +96,8 @@ def test_cli_ray_engine_needs_output(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_judgement_schema_has_the_single_process_columns_then_error() -> None:
     pytest.importorskip("pyarrow")
-    from stancekit.distributed import judgement_schema
-    from stancekit.results import _JUDGEMENT_COLUMNS
+    from stancekit.engine.distributed import judgement_schema
+    from stancekit.results.judgements import _JUDGEMENT_COLUMNS
 
     assert judgement_schema().names == [*_JUDGEMENT_COLUMNS, "error"]
     assert judgement_schema(error_column=False).names == _JUDGEMENT_COLUMNS
@@ -123,7 +123,7 @@ def test_analyze_dataset_bad_argument_names_it_and_the_value(
     kwargs: dict[str, Any], message: str
 ) -> None:
     pytest.importorskip("ray.data")
-    from stancekit.distributed import analyze_dataset
+    from stancekit.engine.distributed import analyze_dataset
 
     with pytest.raises(ValueError, match=re.escape(message)):
         analyze_dataset(None, **kwargs)  # type: ignore[arg-type]
@@ -133,7 +133,7 @@ def test_analyze_dataset_refuses_a_loaded_model_and_says_pass_the_folder(
     tiny_model: Any,
 ) -> None:
     pytest.importorskip("ray.data")
-    from stancekit.distributed import analyze_dataset
+    from stancekit.engine.distributed import analyze_dataset
 
     with pytest.raises(TypeError, match="pass the folder"):
         analyze_dataset(None, model=tiny_model)  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ def test_analyze_dataset_refuses_a_loaded_model_and_says_pass_the_folder(
 
 def test_read_documents_refuses_a_folder_of_mixed_formats(tmp_path: Path) -> None:
     pytest.importorskip("ray.data")
-    from stancekit.distributed import read_documents
+    from stancekit.engine.distributed import read_documents
 
     (tmp_path / "a.txt").write_text("x", encoding="utf-8")
     (tmp_path / "b.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
@@ -151,7 +151,7 @@ def test_read_documents_refuses_a_folder_of_mixed_formats(tmp_path: Path) -> Non
 
 def test_analyze_files_refuses_a_used_output_folder_before_starting_ray(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
-    from stancekit.distributed import analyze_files
+    from stancekit.engine.distributed import analyze_files
 
     (tmp_path / "a.txt").write_text("Baku blamed the CSTO.", encoding="utf-8")
     out = tmp_path / "out"
@@ -217,7 +217,7 @@ def test_ray_rows_equal_single_process_rows_with_two_workers(
     local_ray: Any, model_fixture: str, seed_text: str, request: pytest.FixtureRequest
 ) -> None:
     from stancekit.analyzer import StanceAnalyzer
-    from stancekit.distributed import analyze_dataset
+    from stancekit.engine.distributed import analyze_dataset
 
     tiny_model_dir = request.getfixturevalue(model_fixture)  # per-pair, then packed
     docs = _corpus(seed_text)
@@ -284,7 +284,7 @@ def test_read_documents_reads_jsonl_and_parquet_rows_with_their_ids(
 ) -> None:
     import pandas as pd
 
-    from stancekit.distributed import read_documents
+    from stancekit.engine.distributed import read_documents
 
     rows = [{"id": "a", "text": "Baku blamed the CSTO."}, {"id": "b", "text": "Hi."}]
     (tmp_path / "docs.jsonl").write_text(
@@ -309,7 +309,7 @@ class _Rows:
 
 
 def test_parquet_output_appears_only_when_complete(tmp_path: Path) -> None:
-    from stancekit.distributed import _write_atomically
+    from stancekit.engine.distributed import _write_atomically
 
     out = tmp_path / "judgements"
     with pytest.raises(KeyboardInterrupt):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from stancekit.document import Document, Mention, Sentence
+from stancekit.text.document import Document, Mention, Sentence
 
 
 def _doc(text: str, spans: list[tuple[int, int]]) -> Document:

@@ -7,7 +7,7 @@ import pytest
 
 from stancekit.analyzer import StanceAnalyzer
 from stancekit.evaluation import compare, evaluate
-from stancekit.model import StanceModel
+from stancekit.scoring.model import StanceModel
 from stancekit.spans import GoldDocument, GoldSpan, read_spans
 
 pytestmark = pytest.mark.slow  # spaCy + the tiny model

@@ -55,7 +55,7 @@ def probe_at_save(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Make ``StanceModel.save`` first record the model's stance probabilities on the probe
     text (under ``"stance"`` of the returned dict): what the trained model predicted."""
     from stancekit.analyzer import StanceAnalyzer
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     before: dict[str, Any] = {}
     real_save = StanceModel.save
@@ -251,7 +251,7 @@ def test_mix_examples_draw_from_the_recipe_files(tmp_path: Path) -> None:
 
 
 def test_mixing_and_freezing_in_a_run(tmp_path: Path, tiny_model_dir: Path) -> None:
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     data = tmp_path / "data"
     data.mkdir()

@@ -24,7 +24,7 @@ def test_a_packed_base_fine_tunes_into_a_packed_folder_that_predicts_like_it(
     tmp_path: Path, tiny_packed_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stancekit.analyzer import StanceAnalyzer
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     before = probe_at_save(monkeypatch)
     out = tmp_path / "tuned"
@@ -102,7 +102,7 @@ def test_dev_score_is_the_macro_f1_of_the_head_the_dev_set_has(tiny_packed_dir: 
 
     from stancekit.finetuning.data import to_examples
     from stancekit.finetuning.packed import dev_score
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     sm = StanceModel.load(tiny_packed_dir)
     dev = to_examples(make_docs(9), source="dev")

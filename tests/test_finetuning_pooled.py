@@ -23,9 +23,9 @@ def tiny_adapter_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path) 
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
     from transformers import AutoTokenizer
 
-    from stancekit.bases import base_weights_sha256, resolve_base
-    from stancekit.model import ModelConfig, StanceModel
-    from stancekit.pairmodel import MarkerPairClassifier, PairHead, load_base_encoder
+    from stancekit.scoring.bases import base_weights_sha256, resolve_base
+    from stancekit.scoring.model import ModelConfig, StanceModel
+    from stancekit.scoring.pairmodel import MarkerPairClassifier, PairHead, load_base_encoder
     from stancekit.training.adapter import lora_target_regex
 
     torch.manual_seed(3)
@@ -54,7 +54,7 @@ def tiny_adapter_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path) 
 
 
 def _pairs() -> list:  # type: ignore[type-arg]
-    from stancekit.model import PairInput
+    from stancekit.scoring.model import PairInput
 
     return [
         PairInput("Alice praised Boris.", "Alice", "Boris", (0, 5), (14, 19)),
@@ -66,7 +66,7 @@ def test_the_training_copy_starts_where_the_loaded_adapter_model_is(
     tiny_adapter_dir: Path,
 ) -> None:
     from stancekit.finetuning.pooled import trainable_copy
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     sm = StanceModel.load(tiny_adapter_dir, device="cpu")
     copy = trainable_copy(sm)
@@ -81,7 +81,7 @@ def test_the_training_copy_starts_where_the_loaded_adapter_model_is(
 
 def test_a_model_without_an_adapter_is_refused(tiny_model_dir: Path) -> None:
     from stancekit.finetuning.pooled import trainable_copy
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
 
     with pytest.raises(ValueError, match="is not an adapter model"):
         trainable_copy(StanceModel.load(tiny_model_dir, device="cpu"))
@@ -94,7 +94,7 @@ def test_finetune_trains_an_adapter_model_and_saves_an_adapter_folder(
 
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.finetuning import finetune
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
     from stancekit.spans import write_spans
 
     train = tmp_path / "train.jsonl"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from stancekit.gazetteer import capital_of, country_of, demonym_country, is_capital, is_country
+from stancekit.actors.gazetteer import (
+    capital_of,
+    country_of,
+    demonym_country,
+    is_capital,
+    is_country,
+)
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from stancekit.actors import Actor
-from stancekit.document import Sentence
+from stancekit.actors.targets import Target
 from stancekit.evaluation.matching import extract_counts, units_match
-from stancekit.results import Judgement
+from stancekit.results.judgements import Judgement
 from stancekit.spans import GoldDocument, GoldSpan
-from stancekit.targets import Target
+from stancekit.text.document import Sentence
 
 TEXT = "Zas praised the CSTO. Pashinian condemned Azerbaijan. Nothing else."
 S0 = Sentence(0, 21, 0, TEXT[0:21])

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from stancekit.analyzer import StanceAnalyzer
-from stancekit.memory import release_freed_memory, spacy_memory_zone
-from stancekit.model import StanceModel
-from stancekit.nlp import load_spacy
-from stancekit.segment import parse_many
+from stancekit.engine.memory import release_freed_memory, spacy_memory_zone
+from stancekit.scoring.model import StanceModel
+from stancekit.text.nlp import load_spacy
+from stancekit.text.segment import parse_many
 
 pytestmark = pytest.mark.slow  # spaCy
 
@@ -60,8 +60,8 @@ def test_parsing_outside_a_zone_grows_the_string_store() -> None:
 def test_analyze_and_judge_many_leave_spacy_string_store_as_it_was(
     analyzer: StanceAnalyzer,
 ) -> None:
-    from stancekit.document import Document
-    from stancekit.pairs import PairRequest
+    from stancekit.pairs.build import PairRequest
+    from stancekit.text.document import Document
 
     analyzer.analyze(_article(100))
     before = _n_strings()

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from stancekit.bases import sha256_file as _sha256
 from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
-from stancekit.model import (
+from stancekit.scoring.bases import sha256_file as _sha256
+from stancekit.scoring.model import (
     CONFIG_NAME,
     ModelConfig,
     PairInput,
@@ -343,7 +343,7 @@ def test_max_length_beyond_the_encoders_positions_is_refused(
 def test_predict_returns_freed_memory_after_each_batch(
     tiny_model: StanceModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import stancekit.model as model_module
+    import stancekit.scoring.model as model_module
 
     calls: list[int] = []
 
@@ -361,7 +361,7 @@ def test_predict_returns_freed_memory_after_each_batch(
 
 
 def test_shipped_models_are_found_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stancekit.model import MODEL_NAMES, model_path
+    from stancekit.scoring.model import MODEL_NAMES, model_path
 
     assert model_path("fast").name == MODEL_NAMES["fast"] == "stancekit-minilm"
     assert model_path("accurate").name == "stancekit-mpnet"
@@ -372,7 +372,7 @@ def test_shipped_models_are_found_by_name(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_stancekit_model_env_takes_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stancekit.model import default_model_path
+    from stancekit.scoring.model import default_model_path
 
     monkeypatch.setenv("STANCEKIT_MODEL", "fast")
     assert default_model_path().name == "stancekit-minilm"
@@ -381,8 +381,8 @@ def test_stancekit_model_env_takes_a_name(monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_name_whose_model_is_not_shipped_says_which_are(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from stancekit import model as model_mod
     from stancekit.errors import ModelNotFoundError
+    from stancekit.scoring import model as model_mod
 
     monkeypatch.setitem(model_mod.MODEL_NAMES, "future", "stancekit-not-there")
     with pytest.raises(ModelNotFoundError, match="model='future' names stancekit-not-there") as e:

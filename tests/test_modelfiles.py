@@ -1,4 +1,4 @@
-"""Model folders on disk (stancekit.modelfiles): what is written, what is read back."""
+"""Model folders on disk (stancekit.scoring.modelfiles): what is written, what is read back."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from stancekit.errors import ModelConfigError
-from stancekit.model import PairInput, StanceModel
-from stancekit.modelfiles import read_folder, write_folder
+from stancekit.scoring.model import PairInput, StanceModel
+from stancekit.scoring.modelfiles import read_folder, write_folder
 
 PAIR = PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.model import PairInput, StanceModel
 
 PAIRS = [
     PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20)),
@@ -57,7 +57,7 @@ def test_onnx_export_is_cached_outside_the_model_folder_and_reused(
     assert [p.suffix for p in cache.iterdir()] == [".onnx"]
     assert sorted(p.name for p in tiny_model_dir.iterdir()) == before
 
-    import stancekit.onnx_backend as ob
+    import stancekit.scoring.onnx_backend as ob
 
     def no_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")

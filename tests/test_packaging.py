@@ -55,7 +55,7 @@ def test_wheel_in_a_fresh_venv_analyzes_without_the_repository(tmp_path: Path) -
         [
             str(venv / "bin" / "python"),
             "-c",
-            "from stancekit.model import default_model_path; print(default_model_path())",
+            "from stancekit.scoring.model import default_model_path; print(default_model_path())",
         ],
         cwd=work,
         env=env,

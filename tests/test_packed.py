@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from stancekit.errors import ModelConfigError
-from stancekit.model import ModelConfig, PairInput, StanceModel
-from stancekit.packed import (
+from stancekit.scoring.model import ModelConfig, PairInput, StanceModel
+from stancekit.scoring.packed import (
     PackedPairModel,
     PackedRequest,
     batch_plan,

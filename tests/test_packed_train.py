@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_recipe import write_recipe
 
-from stancekit.model import PairInput
+from stancekit.scoring.model import PairInput
 from stancekit.training.config import RecipeConfig, RecipeError
 from stancekit.training.data import Example
 from stancekit.training.packed_train import group_requests, request_batches
@@ -64,7 +64,7 @@ def test_a_packed_recipe_trains_finalizes_and_resumes_as_if_never_stopped(
 ) -> None:
     from safetensors.torch import load_file
 
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
     from stancekit.training.recipe import main
 
     data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)

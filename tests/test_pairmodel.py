@@ -14,8 +14,8 @@ import torch
 from conftest import TINY_BASE
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError
-from stancekit.model import PairInput, StanceModel, Template
-from stancekit.pairmodel import (
+from stancekit.scoring.model import PairInput, StanceModel, Template
+from stancekit.scoring.pairmodel import (
     PairHead,
     marker_char_positions,
     marker_token_positions,

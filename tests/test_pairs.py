@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from stancekit.analyzer import StanceAnalyzer
-from stancekit.model import StanceModel
-from stancekit.pairs import PairRequest, names_match
+from stancekit.pairs.build import PairRequest, names_match
+from stancekit.scoring.model import StanceModel
 
 
 @pytest.mark.parametrize(

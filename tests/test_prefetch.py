@@ -6,7 +6,7 @@ from collections.abc import Generator
 
 import pytest
 
-from stancekit.prefetch import prefetched
+from stancekit.engine.prefetch import prefetched
 
 
 def test_items_come_in_order_each_with_its_prepared_value() -> None:

@@ -28,15 +28,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from stancekit.actors.targets import Target
 from stancekit.analyzer import StanceAnalyzer
-from stancekit.document import Document
 from stancekit.errors import DocumentTooLargeError, SpansFormatError
-from stancekit.model import StanceModel
-from stancekit.results import BatchSummary, DocumentResult, json_line
-from stancekit.screening import FLAGS, mask_surrogates, screen, strip_markup
-from stancekit.segment import line_spans
+from stancekit.results.judgements import BatchSummary, DocumentResult, json_line
+from stancekit.scoring.model import StanceModel
 from stancekit.spans import GoldDocument, GoldSpan, SpanSet, read_spans, write_spans
-from stancekit.targets import Target
+from stancekit.text.document import Document
+from stancekit.text.screening import FLAGS, mask_surrogates, screen, strip_markup
+from stancekit.text.segment import line_spans
 
 RUNS: Counter[str] = Counter()
 _OVERRIDE = int(os.environ.get("STANCEKIT_PROPERTY_EXAMPLES", "0"))
@@ -137,7 +137,7 @@ def assert_covers(doc: Document) -> None:
 @examples(150)
 @given(text=ANY_TEXT)
 def test_sentences_cover_any_text_without_overlap(text: str) -> None:
-    from stancekit.segment import make_document
+    from stancekit.text.segment import make_document
 
     RUNS["segment"] += 1
     assert_covers(make_document(text, id="p"))
@@ -148,9 +148,9 @@ def test_sentences_cover_any_text_without_overlap(text: str) -> None:
 @given(text=ANY_TEXT)
 def test_actor_and_target_mentions_point_at_real_text(text: str) -> None:
     from stancekit.actors import find_actors
-    from stancekit.pairs import build_pairs
-    from stancekit.segment import parse_many
-    from stancekit.targets import DEFAULT_TARGETS, TargetIndex
+    from stancekit.actors.targets import DEFAULT_TARGETS, TargetIndex
+    from stancekit.pairs.build import build_pairs
+    from stancekit.text.segment import parse_many
 
     RUNS["actors"] += 1
     parsed = next(parse_many([("p", text, {})]))

@@ -107,7 +107,7 @@ def test_recipe_trains_finalizes_and_resumes(
     tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The tiny 1-layer encoder of conftest stands in for MiniLM to keep this fast."""
-    from stancekit.model import PairInput, StanceModel
+    from stancekit.scoring.model import PairInput, StanceModel
     from stancekit.training.recipe import main
 
     data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)
@@ -284,7 +284,7 @@ def test_recipe_distils_from_a_teacher_scored_once_on_the_training_inputs(
 def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
     tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from stancekit.model import StanceModel
+    from stancekit.scoring.model import StanceModel
     from stancekit.training.recipe import main
 
     data, cfg_path, out = write_recipe(tmp_path, tiny_model_dir)

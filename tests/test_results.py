@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from stancekit.actors import Actor
-from stancekit.document import Document, Mention, Sentence
-from stancekit.results import DocumentResult, Judgement
-from stancekit.targets import Target
+from stancekit.actors.targets import Target
+from stancekit.results.judgements import DocumentResult, Judgement
+from stancekit.text.document import Document, Mention, Sentence
 
 TEXT = "Zas praised the CSTO. Zas doubted the CSTO. The CSTO met."
 SENTS = (
@@ -178,7 +178,7 @@ def test_to_dict_is_json_serialisable() -> None:
 def test_record_probabilities_are_rounded_to_prob_decimals_in_one_place() -> None:
     from dataclasses import replace
 
-    from stancekit.results import PROB_DECIMALS
+    from stancekit.results.judgements import PROB_DECIMALS
 
     noisy = replace(
         RESULT.judgements[0],
@@ -195,7 +195,7 @@ def test_record_probabilities_are_rounded_to_prob_decimals_in_one_place() -> Non
 def test_json_line_escapes_surrogates_so_the_line_is_utf8_and_reads_back() -> None:
     import json
 
-    from stancekit.results import json_line
+    from stancekit.results.judgements import json_line
 
     rec = {"sentence": "a\ud800b", "holder": "Zoë", "p": 0.5, "emoji": "👩\u200d👧"}
     line = json_line(rec)
@@ -207,7 +207,7 @@ def test_json_line_escapes_surrogates_so_the_line_is_utf8_and_reads_back() -> No
 
 
 def test_batch_summary_counts_results_skips_flags_and_unmentioned_targets() -> None:
-    from stancekit.results import BatchSummary
+    from stancekit.results.judgements import BatchSummary
 
     azerbaijan = Target("Azerbaijan")
     summary = BatchSummary()

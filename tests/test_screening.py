@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stancekit.errors import DocumentTooLargeError
-from stancekit.screening import (
+from stancekit.text.screening import (
     FLAGS,
     check_size,
     guess_language,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from stancekit.document import Document
-from stancekit.segment import line_spans, make_document
+from stancekit.text.document import Document
+from stancekit.text.segment import line_spans, make_document
 
 pytestmark = pytest.mark.slow  # loads the spaCy pipeline
 

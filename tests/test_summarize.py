@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stancekit.summarize import (
+from stancekit.results.summarize import (
     SENTIMENT_LABELS,
     SUMMARY_MIN_EVIDENCE,
     check_min_evidence,

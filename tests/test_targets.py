@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from stancekit.document import Document, Sentence
+from stancekit.actors.targets import DEFAULT_TARGETS, Target, TargetIndex, as_targets, load_targets
 from stancekit.errors import TargetsFileError
-from stancekit.targets import DEFAULT_TARGETS, Target, TargetIndex, as_targets, load_targets
+from stancekit.text.document import Document, Sentence
 
 
 def _doc(text: str) -> Document:
@@ -84,7 +84,7 @@ def test_missing_targets_file_is_named(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_city_named_as_a_place_is_not_its_country() -> None:
     from stancekit.actors import find_actors
-    from stancekit.segment import parse_many
+    from stancekit.text.segment import parse_many
 
     text = "Volodymyr Zelenskiy told reporters in Kyiv. Ukraine wants arms."
     parsed = next(parse_many([("d", text, {})]))
@@ -121,7 +121,7 @@ def test_the_bloc_refers_to_an_organisation_target_once_the_article_names_it() -
 
 def test_a_role_noun_another_actor_owns_is_left_to_it() -> None:
     from stancekit.actors import Actor, ActorAnalysis
-    from stancekit.document import Mention
+    from stancekit.text.document import Mention
 
     text = "NATO and the CSTO met. The alliance said no."
     nato = Actor(

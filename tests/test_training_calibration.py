@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from stancekit.evaluation.metrics import calibration_summary
-from stancekit.model import _softmax
+from stancekit.scoring.model import _softmax
 from stancekit.training.calibration import cross_fitted, fit_temperature, head_metrics
 
 

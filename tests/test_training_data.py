@@ -124,7 +124,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def _examples(n: int) -> list[Example]:
-    from stancekit.model import PairInput
+    from stancekit.scoring.model import PairInput
 
     return [
         Example(PairInput(f"s{i}", None, f"t{i % 3}"), 2, None, "x", f"doc{i // 2}")

@@ -1,6 +1,6 @@
 """Stage 2a: actors — who is in the text, every way they are referred to, and who speaks.
 
-:func:`find_actors` reads a :class:`~stancekit.segment.Parsed` document and returns an
+:func:`find_actors` reads a :class:`~stancekit.text.segment.Parsed` document and returns an
 :class:`ActorAnalysis`: the :class:`Actor` s (people, organisations, states, groups), each
 with its canonical name, aliases and all its mentions — names, pronouns, role nouns,
 demonyms — and, per sentence, the :class:`Attribution` s saying who holds the stance
@@ -11,7 +11,7 @@ modules: :mod:`~stancekit.actors.mentions` (names, labels, aliases),
 
 Example:
     >>> from stancekit.actors import find_actors
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> text = "Chancellor Olaf Scholz met Emmanuel Macron. He said France agreed."
     >>> analysis = find_actors(next(parse_many([("d", text, {})])))
     >>> [(a.name, a.kind) for a in analysis.actors]
@@ -26,8 +26,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
-from stancekit.document import Mention, Sentence
-from stancekit.segment import Parsed
+from stancekit.text.document import Mention, Sentence
+from stancekit.text.segment import Parsed
 
 __all__ = ["Actor", "ActorAnalysis", "Attribution", "find_actors"]
 

@@ -1,7 +1,7 @@
 """Run the actor steps in order and turn the entities into :class:`Actor` records.
 
 Example:
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> a = analyse(next(parse_many([("d", "The Collective Security Treaty Organization "
     ...     "(CSTO) met. The CSTO said no. CSTO members agreed.", {})])))
     >>> [(x.name, x.aliases) for x in a.actors]
@@ -17,11 +17,11 @@ from stancekit.actors import Actor, ActorAnalysis, Attribution
 from stancekit.actors.aliases import ACRONYM
 from stancekit.actors.context import Context, Entity, Registry
 from stancekit.actors.coref import link_pronouns
+from stancekit.actors.gazetteer import country_of, demonym_country, is_country
 from stancekit.actors.mentions import find_names
 from stancekit.actors.roles import link_appositions, link_role_nouns
 from stancekit.actors.speech import find_holders, link_first_person
-from stancekit.gazetteer import country_of, demonym_country, is_country
-from stancekit.segment import Parsed
+from stancekit.text.segment import Parsed
 
 __all__ = ["actor_state", "analyse", "canonical_name"]
 

@@ -6,7 +6,7 @@ inside double quotes. :class:`Registry` holds the entities under construction an
 tokens each mention covers.
 
 Example:
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> from stancekit.actors.context import Context
     >>> ctx = Context.build(next(parse_many([("d", "Title\\n\\n“Yes,” he said.", {})])))
     >>> [ctx.tokens[g].text for g in range(*ctx.sent_range[1])][:3], ctx.quoted[1]
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stancekit.document import Document, Mention
-from stancekit.segment import Parsed
+from stancekit.text.document import Document, Mention
+from stancekit.text.segment import Parsed
 
 Token = Any  # a spaCy Token
 

@@ -10,7 +10,7 @@ the nearest plural noun before it names one ("Armenian officials denied it. They
 ..."): most often it refers to things ("the proposals ... they include").
 
 Example:
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> from stancekit.actors.context import Context, Registry
     >>> from stancekit.actors.mentions import find_names
     >>> text = "Olaf Scholz met Emmanuel Macron. He said his country agreed."
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from stancekit.actors.context import Context, Entity, Registry, Token
 from stancekit.actors.lexicon import FEMALE, MALE, PRONOUN_KINDS, words
-from stancekit.document import Mention
+from stancekit.text.document import Mention
 
 __all__ = ["GROUP_NOUNS", "actor_of", "link_pronouns"]
 

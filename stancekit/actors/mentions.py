@@ -9,7 +9,7 @@ acronym joins the name it abbreviates ("Collective Security Treaty Organization 
 Afterwards every known name is searched again, so that mentions spaCy missed count too.
 
 Example:
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> from stancekit.actors.context import Context, Registry
     >>> ctx = Context.build(next(parse_many([("d", "Ms. Ann Lee spoke. Lee left.", {})])))
     >>> reg = Registry(); find_names(ctx, reg)
@@ -23,6 +23,7 @@ import re
 
 from stancekit.actors.aliases import Candidate, group_names, vote_kind
 from stancekit.actors.context import Context, Entity, Registry
+from stancekit.actors.gazetteer import capital_of, country_of, demonym_country, is_country
 from stancekit.actors.lexicon import (
     FEMALE,
     GPE_ROLES,
@@ -32,7 +33,6 @@ from stancekit.actors.lexicon import (
     TITLE_WORDS,
     role_classes,
 )
-from stancekit.gazetteer import capital_of, country_of, demonym_country, is_country
 
 __all__ = ["find_names"]
 

@@ -10,7 +10,7 @@ country") go to the nearest preceding organisation or state. A role noun that fi
 and is a subject becomes an actor of its own ("the minister").
 
 Example:
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> from stancekit.actors.context import Context, Registry
     >>> from stancekit.actors.mentions import find_names
     >>> text = "A top diplomat said no. Ann Lee, the ambassador, spoke later."
@@ -26,8 +26,8 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from stancekit.actors.context import Context, Entity, Registry, Token
+from stancekit.actors.gazetteer import demonym_country
 from stancekit.actors.lexicon import GPE_ROLES, ORG_ROLES, ROLE_CLASSES, role_classes, roles_match
-from stancekit.gazetteer import demonym_country
 
 __all__ = ["link_appositions", "link_role_nouns"]
 

@@ -12,7 +12,7 @@
 
 Example:
     >>> from stancekit.actors import find_actors
-    >>> from stancekit.segment import parse_many
+    >>> from stancekit.text.segment import parse_many
     >>> text = "“We will not yield,” the minister said. “Never.”"
     >>> a = find_actors(next(parse_many([("d", text, {})])))
     >>> [(h.actor.name, h.role, h.cue) for h in a.holders(0) + a.holders(1)]
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from stancekit.actors.context import Context, Entity, Registry, Token
 from stancekit.actors.coref import actor_of
 from stancekit.actors.lexicon import speech_base
-from stancekit.document import Mention
+from stancekit.text.document import Mention
 
 __all__ = ["Holder", "find_holders", "link_first_person"]
 

@@ -3,7 +3,7 @@
 Every function takes the corpus's judgement rows (:meth:`Corpus.to_dataframe`) and returns
 a DataFrame. Rows are first reduced to one per (document, sentence, holder, target), and the
 text's own rows (``(author)``) lose the sentences attributed to an actor, by the summary
-rule of :mod:`stancekit.summarize` (the one :meth:`DocumentResult.summary` uses), so
+rule of :mod:`stancekit.results.summarize` (the one :meth:`DocumentResult.summary` uses), so
 means, shares, evidence and bootstrap intervals are over *sentences*:
 
 - ``p_favor`` ... ``p_negative``: mean probabilities over the sentences;
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from stancekit.evaluation.metrics import bootstrap_ci
-from stancekit.summarize import (
+from stancekit.results.summarize import (
     AUTHOR,
     SENTIMENT_LABELS,
     STANCE_LABELS,
@@ -124,7 +124,8 @@ def state_rows(rows: pd.DataFrame, level: str = "state") -> pd.DataFrame:
 def narrator_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``rows`` split into those the summary rule counts and the text's own rows
     (``holder == "(author)"``) that it leaves out because their sentence is attributed to an actor
-    (:func:`stancekit.summarize.is_attributed`). Without an ``attribution`` column nothing is
+    (:func:`~stancekit.results.summarize.is_attributed`). Without an ``attribution``
+    column nothing is
     left out."""
     if rows.empty or "attribution" not in rows.columns:
         return rows, rows.iloc[:0]

@@ -1,6 +1,6 @@
 """The :class:`Corpus`: many analysed articles, their metadata, one name per actor.
 
-A corpus is built from :class:`~stancekit.results.DocumentResult` s
+A corpus is built from :class:`~stancekit.results.judgements.DocumentResult` s
 (:meth:`Corpus.from_results`), from the JSONL that ``stancekit analyze --format jsonl``
 writes (:meth:`Corpus.read_jsonl`), from a DataFrame of judgement rows
 (:meth:`Corpus.from_dataframe`) or from its own Parquet file (:meth:`Corpus.read_parquet`).
@@ -51,8 +51,8 @@ from stancekit.corpus.rows import (
     split_rows,
     with_dates,
 )
-from stancekit.results import AUTHOR, DocumentResult
-from stancekit.summarize import SUMMARY_MIN_EVIDENCE
+from stancekit.results.judgements import AUTHOR, DocumentResult
+from stancekit.results.summarize import SUMMARY_MIN_EVIDENCE
 
 if TYPE_CHECKING:
     from stancekit.corpus.network import ActorNetwork
@@ -352,7 +352,7 @@ class Corpus:
         level: str = "actor",
     ) -> pd.DataFrame:
         """Actor x target: sentences, mean probabilities, shares, evidence, the label of the
-        summary rule (:mod:`stancekit.summarize`, the same as
+        summary rule (:mod:`stancekit.results.summarize`, the same as
         :meth:`DocumentResult.summary`), 95% bootstrap intervals of mean p(favor),
         p(against) and net (see :mod:`~.aggregate`); ``level="state"`` rolls actors up to the
         country they are or speak for."""
@@ -421,7 +421,7 @@ class Corpus:
         self, *, min_sentences: int = 1, min_evidence: float = SUMMARY_MIN_EVIDENCE
     ) -> ActorNetwork:
         """Signed actor -> actor edges, where a target is itself an actor of the corpus;
-        each edge's label by the summary rule (:mod:`stancekit.summarize`)."""
+        each edge's label by the summary rule (:mod:`stancekit.results.summarize`)."""
         from stancekit.corpus.network import build_network
 
         return build_network(self._view, min_sentences=min_sentences, min_evidence=min_evidence)

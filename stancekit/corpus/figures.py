@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 from stancekit.atomic import atomic_open
 from stancekit.corpus.corpus import Corpus
 from stancekit.corpus.network import ActorNetwork
-from stancekit.results import AUTHOR, DocumentResult
+from stancekit.results.judgements import AUTHOR, DocumentResult
 
 if TYPE_CHECKING:
     import pandas as pd

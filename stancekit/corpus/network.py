@@ -3,7 +3,7 @@
 An edge runs from a holder to a target that is itself an actor of the corpus (the target
 "Azerbaijan" when Azerbaijan also speaks). Its ``weight`` is mean p(favor) - mean
 p(against) over the sentences, from -1 (always against) to +1 (always favor); ``stance``
-is the label of the summary rule (:mod:`stancekit.summarize`: the stance with more
+is the label of the summary rule (:mod:`stancekit.results.summarize`: the stance with more
 evidence, the sum of its probability over the sentences, if that reaches 0.75 sentences,
 else none), the same as the actor x target table's; ``sign`` is +1, -1 or 0 by it. The
 text's own voice is not an actor and has no edges; nor does an actor toward itself.
@@ -29,7 +29,12 @@ import pandas as pd
 
 from stancekit.atomic import atomic_open
 from stancekit.corpus.aggregate import sentence_rows
-from stancekit.summarize import AUTHOR, SUMMARY_MIN_EVIDENCE, check_min_evidence, evidence_label
+from stancekit.results.summarize import (
+    AUTHOR,
+    SUMMARY_MIN_EVIDENCE,
+    check_min_evidence,
+    evidence_label,
+)
 
 __all__ = ["ActorNetwork", "build_network"]
 

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from stancekit.errors import StancekitError
-from stancekit.results import AUTHOR
+from stancekit.results.judgements import AUTHOR
 
 __all__ = [
     "DATE_FIELDS",

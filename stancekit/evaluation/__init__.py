@@ -30,7 +30,7 @@ from stancekit.evaluation.metrics import (
     directed_five_class,
     paired_bootstrap,
 )
-from stancekit.results import AUTHOR, Judgement
+from stancekit.results.judgements import AUTHOR, Judgement
 from stancekit.spans import GoldDocument, SpanSet
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ Two modes:
   classification.
 - **extract**: the analyzer runs on the raw text with the gold targets; its judgements are
   matched to gold by unit (exact offsets, or overlap of at least ``min_overlap`` of the
-  shorter unit), holder (:func:`stancekit.pairs.names_match`) and target (case-insensitive
+  shorter unit), holder (:func:`stancekit.pairs.build.names_match`) and target (case-insensitive
   name). This measures the whole pipeline, holder attribution included.
 
 Example:
@@ -22,11 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stancekit.document import Document
-from stancekit.pairs import PairRequest, names_match
-from stancekit.results import Judgement
+from stancekit.actors.targets import Target
+from stancekit.pairs.build import PairRequest, names_match
+from stancekit.results.judgements import Judgement
 from stancekit.spans import GoldDocument, GoldSpan
-from stancekit.targets import Target
+from stancekit.text.document import Document
 
 if TYPE_CHECKING:
     from stancekit.analyzer import StanceAnalyzer

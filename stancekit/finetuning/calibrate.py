@@ -35,7 +35,7 @@ import pandas as pd
 from stancekit.errors import StancekitError
 from stancekit.evaluation.metrics import calibration_summary
 from stancekit.finetuning.data import DataInput, as_documents, to_examples
-from stancekit.model import StanceModel, default_model_path
+from stancekit.scoring.model import StanceModel, default_model_path
 from stancekit.training.calibration import fit_temperature, head_labels, uncalibrated
 from stancekit.training.data import Example
 

@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from stancekit.model import PairInput
+from stancekit.scoring.model import PairInput
 from stancekit.spans import GoldDocument, SpanSet, read_spans
 from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example
 

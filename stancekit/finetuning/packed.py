@@ -1,5 +1,5 @@
 """The training loop :func:`~stancekit.finetuning.finetune` runs for a packed model (design
-``"packed"``, :mod:`stancekit.packed`: one pass per sentence and holder), as Hugging
+``"packed"``, :mod:`stancekit.scoring.packed`: one pass per sentence and holder), as Hugging
 Face's ``Trainer`` runs it for a per-pair model, with the same settings and behaviour:
 AdamW with linear warm-up and decay, the class-weighted two-head loss, the dev set scored
 after each epoch (macro-F1 of the head the dev set has), early stopping after
@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 from stancekit.finetuning.args import FineTuneArgs
-from stancekit.model import StanceModel
-from stancekit.packed import encode_packed
+from stancekit.scoring.model import StanceModel
+from stancekit.scoring.packed import encode_packed
 from stancekit.training.data import Example
 from stancekit.training.loop import load_checkpoint, save_checkpoint, trainable
 from stancekit.training.packed_train import PackedTrainingSet

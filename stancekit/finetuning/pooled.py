@@ -1,5 +1,5 @@
 """Fine-tuning an adapter model (stance model 1.0, ``accurate``: a LoRA adapter and a
-marker-pooling head over a pinned base, :mod:`stancekit.pairmodel`).
+marker-pooling head over a pinned base, :mod:`stancekit.scoring.pairmodel`).
 
 A loaded adapter model scores with its LoRA merged into the base. To train it further,
 :func:`trainable_copy` rebuilds the model as PEFT would train it: the pinned base (SHA-256
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import copy
 
-from stancekit.model import StanceModel
-from stancekit.pairmodel import MarkerPairClassifier, load_base_encoder, load_lora_weights
+from stancekit.scoring.model import StanceModel
+from stancekit.scoring.pairmodel import MarkerPairClassifier, load_base_encoder, load_lora_weights
 
 __all__ = ["merged", "trainable_copy"]
 

@@ -54,7 +54,7 @@ from stancekit.finetuning.data import (
 from stancekit.finetuning.packed import fit_packed
 from stancekit.finetuning.pooled import merged, trainable_copy
 from stancekit.finetuning.result import FineTuneResult, finetune_card, metric_rows
-from stancekit.model import ModelConfig, StanceModel, default_model_path, model_path
+from stancekit.scoring.model import ModelConfig, StanceModel, default_model_path, model_path
 from stancekit.spans import GoldDocument
 from stancekit.training.data import Example
 

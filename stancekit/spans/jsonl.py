@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stancekit.atomic import atomic_open
 from stancekit.errors import SpansFormatError
-from stancekit.results import json_line
+from stancekit.results.judgements import json_line
 from stancekit.spans.model import GoldDocument, SpanSet
 from stancekit.spans.validate import _Issue, _Reader, _short
 

@@ -1,10 +1,11 @@
 """The recipe's adapter stage: a LoRA adapter and a marker-pooling head trained over a
 frozen pretrained base (``RecipeConfig.adapter``, :class:`~.config.AdapterSpec`).
 
-1. The base (``RecipeConfig.encoder``, a key of :data:`stancekit.bases.BASES`) is
-   assembled from its pinned PyPI packages (:func:`stancekit.bases.resolve_base`).
+1. The base (``RecipeConfig.encoder``, a key of :data:`stancekit.scoring.bases.BASES`) is
+   assembled from its pinned PyPI packages (:func:`stancekit.scoring.bases.resolve_base`).
 2. The training pairs are encoded exactly as :meth:`StanceModel.encode` writes them,
-   with the marker positions the head pools (:func:`~stancekit.pairmodel.marker_token_positions`).
+   with the marker positions the head pools
+   (:func:`~stancekit.scoring.pairmodel.marker_token_positions`).
 3. The states entering layer ``frozen_layers`` are computed once and cached on disk
    (:mod:`.layercache`); training reads them and runs only the layers above.
 4. LoRA (PEFT) on those layers' attention projections and feed-forward layers, plus the
@@ -30,10 +31,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.bases import BASES, base_weights_sha256, resolve_base
-from stancekit.model import ModelConfig, StanceModel
-from stancekit.modelconfig import ADAPTER_FILES
-from stancekit.pairmodel import (
+from stancekit.scoring.bases import BASES, base_weights_sha256, resolve_base
+from stancekit.scoring.model import ModelConfig, StanceModel
+from stancekit.scoring.modelconfig import ADAPTER_FILES
+from stancekit.scoring.pairmodel import (
     ADAPTER_CONFIG,
     ADAPTER_WEIGHTS,
     HEAD_WEIGHTS,
@@ -321,9 +322,13 @@ def init_from_adapter_model(
     card records: ``{"model", "weights_sha256"}`` (the adapter file's)."""
     from safetensors.torch import load_file
 
-    from stancekit.bases import sha256_file
     from stancekit.errors import ModelConfigError, ModelNotFoundError
-    from stancekit.pairmodel import check_adapter_files, load_lora_weights, read_adapter_config
+    from stancekit.scoring.bases import sha256_file
+    from stancekit.scoring.pairmodel import (
+        check_adapter_files,
+        load_lora_weights,
+        read_adapter_config,
+    )
     from stancekit.training.recipe import _portable
 
     spec = config.adapter
@@ -432,8 +437,8 @@ def model_from_parts(folder: Path, config: RecipeConfig) -> StanceModel:
     its config carrying the base, the pooling and ``extra.training``."""
     from transformers import AutoTokenizer
 
-    from stancekit.bases import sha256_file
-    from stancekit.pairmodel import load_pair_model
+    from stancekit.scoring.bases import sha256_file
+    from stancekit.scoring.pairmodel import load_pair_model
 
     spec = config.adapter
     assert spec is not None

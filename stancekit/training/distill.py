@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.model import PairInput, StanceModel, _softmax
+from stancekit.scoring.model import PairInput, StanceModel, _softmax
 from stancekit.training.runtime import log
 
 __all__ = [

@@ -83,7 +83,7 @@ def _lower_layers(
     encoder: Any, input_ids: torch.Tensor, mask: torch.Tensor, k: int
 ) -> torch.Tensor:
     """Hidden states entering layer ``k`` of an MPNet ``encoder``."""
-    from stancekit.pairmodel import run_layers
+    from stancekit.scoring.pairmodel import run_layers
 
     hidden = encoder.embeddings(input_ids=input_ids)
     return run_layers(encoder, hidden, mask, encoder.encoder.layer[:k])

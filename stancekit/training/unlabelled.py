@@ -3,7 +3,7 @@
 A recipe dataset with ``"format": "pipeline"`` reads only the *texts* of a labelled-spans
 file (its spans are ignored) and runs them through the pipeline the analyzer runs at
 inference: sentences, actors, and every (sentence, holder, target) pair
-:func:`~stancekit.pairs.build_pairs` makes when the targets are the document's own named
+:func:`~stancekit.pairs.build.build_pairs` makes when the targets are the document's own named
 actors (people, organisations, states, nationalities). The pairs have no labels; the
 student learns the teacher's calibrated probabilities on them (``distill_from``), which
 is how a distilled student sees the pairs it will meet in use, not only the pairs
@@ -63,10 +63,10 @@ def pipeline_examples(
     order: only documents whose id ``keep`` accepts (all when None), the first ``limit``
     of them (all when None)."""
     from stancekit.actors import find_actors
-    from stancekit.memory import spacy_memory_zone
-    from stancekit.pairs import build_pairs, scoring_input, within_unit
-    from stancekit.segment import parse_many
-    from stancekit.targets import Target, TargetIndex
+    from stancekit.actors.targets import Target, TargetIndex
+    from stancekit.engine.memory import spacy_memory_zone
+    from stancekit.pairs.build import build_pairs, scoring_input, within_unit
+    from stancekit.text.segment import parse_many
 
     p = Path(path)
     items = [it for it in _texts(p, source) if keep is None or keep(it[0])][:limit]

@@ -8,7 +8,7 @@ checks use no model and no extra dependency: a few regular expressions over at m
 first :data:`SAMPLE_CHARS` characters for the language guess, linear scans otherwise.
 
 Example:
-    >>> from stancekit.screening import guess_language, screen, strip_markup
+    >>> from stancekit.text.screening import guess_language, screen, strip_markup
     >>> screen("<p>Zas praised the CSTO.</p>")
     ('html',)
     >>> strip_markup("<p>Zas praised the CSTO.</p>")

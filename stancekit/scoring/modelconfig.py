@@ -4,7 +4,7 @@
 SHA-256), validated field by field on load.
 
 Example:
-    >>> from stancekit.modelconfig import PairInput, Template
+    >>> from stancekit.scoring.modelconfig import PairInput, Template
     >>> Template().format(PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20)))
     ('Zas → CSTO', '<h> Zas </h> praised the <t> CSTO </t>.')
 """
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 CONFIG_NAME = "stancekit.json"
-#: What an adapter model's head pools (:mod:`stancekit.pairmodel`).
+#: What an adapter model's head pools (:mod:`stancekit.scoring.pairmodel`).
 POOLINGS = ("markers", "cls")
 WEIGHTS_NAME = "model.safetensors"
 #: How a model reads pairs (``ModelConfig.design``).
@@ -109,14 +109,15 @@ class ModelConfig:
     weights_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     #: For a model that ships only its trained part over a pinned base
-    #: (:mod:`stancekit.pairmodel`): ``base`` (a key of :data:`stancekit.bases.BASES`),
+    #: (:mod:`stancekit.scoring.pairmodel`): ``base`` (a key of
+    #: :data:`stancekit.scoring.bases.BASES`),
     #: ``base_version``, ``base_weights_sha256``, ``pooling`` and ``files_sha256`` (the
     #: SHA-256 of ``adapter_model.safetensors`` and ``head.safetensors``). None for a
     #: whole ``model.safetensors`` model.
     adapter: dict[str, Any] | None = None
     #: How pairs are read (:data:`DESIGNS`): ``pair``, one encoder pass per (holder,
     #: target) with the template's inline markers; ``packed``, one pass per (sentence,
-    #: holder) with every target as levitated markers (:mod:`stancekit.packed`).
+    #: holder) with every target as levitated markers (:mod:`stancekit.scoring.packed`).
     design: str = "pair"
 
     @property
@@ -266,7 +267,7 @@ ADAPTER_FILES = ("adapter_model.safetensors", "head.safetensors")
 
 def _adapter_problem(a: Any) -> str | None:
     """The first problem with the ``adapter`` field, or None."""
-    from stancekit.bases import BASES
+    from stancekit.scoring.bases import BASES
 
     fix = "re-save the model with StanceModel.save"
     if not isinstance(a, Mapping):

@@ -18,7 +18,7 @@ Targets files are TOML::
     description = "the Russian-led military alliance of ex-Soviet states"
 
 Example:
-    >>> from stancekit.targets import Target, DEFAULT_TARGETS
+    >>> from stancekit.actors.targets import Target, DEFAULT_TARGETS
     >>> [t.name for t in DEFAULT_TARGETS]
     ['CSTO', 'Azerbaijan']
     >>> Target("NATO", aliases=["North Atlantic Treaty Organization"]).aliases
@@ -35,8 +35,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stancekit.document import Document, Mention, Sentence
 from stancekit.errors import TargetsFileError
+from stancekit.text.document import Document, Mention, Sentence
 
 if TYPE_CHECKING:
     from stancekit.actors import Actor, ActorAnalysis
@@ -248,7 +248,7 @@ class TargetIndex:
 
     @cached_property
     def _keys(self) -> list[set[str]]:
-        from stancekit.gazetteer import country_of
+        from stancekit.actors.gazetteer import country_of
 
         keys = []
         for t in self.targets:
@@ -293,7 +293,7 @@ class TargetIndex:
 
     def targets_of(self, actor: Actor) -> list[int]:
         """Indices of the targets that ``actor`` is (by name, alias or country)."""
-        from stancekit.gazetteer import country_of, is_country
+        from stancekit.actors.gazetteer import country_of, is_country
 
         names = {_norm(n) for n in (actor.name, *actor.aliases)}
         # a country's other names count ("U.S." ~ "United States"); a city standing for its
@@ -312,7 +312,7 @@ class TargetIndex:
 
 def _foreign(phrase: str) -> bool:
     """True when a modifier of a role-noun phrase is a demonym or a country name."""
-    from stancekit.gazetteer import demonym_country, is_country
+    from stancekit.actors.gazetteer import demonym_country, is_country
 
     words = phrase.split()[1:-1]
     return any(demonym_country(w) or is_country(w) for w in words)

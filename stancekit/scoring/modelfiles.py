@@ -3,9 +3,9 @@
 A folder is read only from local files: safetensors weights (pickle only on explicit
 request, with a warning), ``trust_remote_code=False``, every weights file's SHA-256 checked
 against ``stancekit.json``. Three kinds load: a whole sequence classifier
-(``model.safetensors``), an adapter over a pinned base (:mod:`stancekit.pairmodel`) and a
-packed model (:mod:`stancekit.packed`). Writing is atomic: a temporary folder renamed into
-place. :class:`~stancekit.model.StanceModel` ``.load`` and ``.save`` use these.
+(``model.safetensors``), an adapter over a pinned base (:mod:`stancekit.scoring.pairmodel`) and a
+packed model (:mod:`stancekit.scoring.packed`). Writing is atomic: a temporary folder renamed into
+place. :class:`~stancekit.scoring.model.StanceModel` ``.load`` and ``.save`` use these.
 
 Example:
     >>> model_path("fast").name
@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stancekit.bases import sha256_file
 from stancekit.errors import ModelConfigError, ModelNotFoundError, UnsafeModelWarning
-from stancekit.modelconfig import CONFIG_NAME, WEIGHTS_NAME, ModelConfig
+from stancekit.scoring.bases import sha256_file
+from stancekit.scoring.modelconfig import CONFIG_NAME, WEIGHTS_NAME, ModelConfig
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -69,11 +69,11 @@ def model_path(name: str | os.PathLike[str]) -> Path:
 
 def _shipped(folder_name: str) -> Path:
     """``models/<folder_name>`` of the repository or ``stancekit/models`` of a wheel."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "models" / folder_name, here.parent / "models" / folder_name):
+    package = Path(__file__).resolve().parents[1]  # stancekit/
+    for cand in (package / "models" / folder_name, package.parent / "models" / folder_name):
         if (cand / CONFIG_NAME).exists():
             return cand
-    return here.parent / "models" / folder_name
+    return package.parent / "models" / folder_name
 
 
 def default_model_path() -> Path:
@@ -90,7 +90,7 @@ def read_folder(
     path: str | os.PathLike[str], *, allow_pickle: bool = False
 ) -> tuple[Any, Any, ModelConfig]:
     """``(model, tokenizer, config)`` of a model folder or a shipped model's name, checked
-    as :meth:`StanceModel.load <stancekit.model.StanceModel.load>` describes."""
+    as :meth:`StanceModel.load <stancekit.scoring.model.StanceModel.load>` describes."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     folder = model_path(path)
@@ -119,7 +119,7 @@ def read_folder(
         raise ModelConfigError(f"{cfg_path}: not valid JSON ({exc})") from exc
     config = ModelConfig.from_dict(raw, source=str(cfg_path))
     if config.adapter is not None:  # a trained part over a pinned base
-        from stancekit.pairmodel import load_pair_model
+        from stancekit.scoring.pairmodel import load_pair_model
 
         pair_model = load_pair_model(folder, config.adapter)
         tokenizer = AutoTokenizer.from_pretrained(
@@ -138,7 +138,7 @@ def read_folder(
             "corrupted or was replaced. Restore it (git checkout / reinstall) or re-save."
         )
     if config.design == "packed":
-        from stancekit.packed import load_packed_model
+        from stancekit.scoring.packed import load_packed_model
 
         packed = load_packed_model(folder, weights)
         tokenizer = AutoTokenizer.from_pretrained(
@@ -181,7 +181,7 @@ def write_folder(
     try:
         cfg = config.to_dict()
         if pooled:  # the trained part only; the base is named in the config
-            from stancekit.pairmodel import save_pair_parts
+            from stancekit.scoring.pairmodel import save_pair_parts
 
             if config.adapter is None:
                 raise ValueError(
@@ -191,7 +191,7 @@ def write_folder(
             cfg["adapter"] = {**config.adapter, "files_sha256": files}
             cfg["weights_sha256"] = None
         elif packed:
-            from stancekit.packed import save_packed_model
+            from stancekit.scoring.packed import save_packed_model
 
             save_packed_model(model, tmp, WEIGHTS_NAME)
             cfg["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)

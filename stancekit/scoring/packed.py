@@ -19,7 +19,7 @@ So scoring ``k`` targets costs one pass over ``n + 2k`` tokens instead of ``k`` 
 about ``n``, and packing changes no probability: a target scored with four others gets the
 logits it gets alone, up to float rounding (``tests/test_packed.py`` checks 1e-4).
 
-Long sentences keep working as in :class:`~stancekit.model.StanceModel`: the marked
+Long sentences keep working as in :class:`~stancekit.scoring.model.StanceModel`: the marked
 sentence is cut into overlapping windows (``max_length`` tokens, ``stride`` of overlap),
 which depend on the sentence and the holder only; a target is packed into each window that
 holds its mention, and its logits are averaged over the windows that also hold the holder
@@ -43,9 +43,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from stancekit.batching import MAX_BATCH_TOKENS, batch_spans
-from stancekit.modelconfig import PairInput, Template
-from stancekit.pairmodel import PairHead
+from stancekit.scoring.batching import MAX_BATCH_TOKENS, batch_spans
+from stancekit.scoring.modelconfig import PairInput, Template
+from stancekit.scoring.pairmodel import PairHead
 
 __all__ = [
     "LEVITATED_MARKERS",
@@ -265,7 +265,8 @@ def _phrase_ids(
 
 
 class LevitatedHead(PairHead):
-    """:class:`~stancekit.pairmodel.PairHead` over ``[CLS; <h>; target open; target close]``."""
+    """:class:`~stancekit.scoring.pairmodel.PairHead` over
+    ``[CLS; <h>; target open; target close]``."""
 
     def __init__(self, hidden_size: int, num_labels: int, *, dropout: float = 0.1):
         super().__init__(hidden_size, num_labels, pooling="markers", dropout=dropout)
@@ -298,7 +299,7 @@ class PackedPairModel(nn.Module):
     """An encoder (``AutoModel``) and a :class:`LevitatedHead`: one pass per window of a
     holder's sentence gives the logits of every target in it."""
 
-    #: :class:`~stancekit.model.StanceModel` scores with :func:`score_packed` for models
+    #: :class:`~stancekit.scoring.model.StanceModel` scores with :func:`score_packed` for models
     #: that say so
     packs_targets = True
 

@@ -33,8 +33,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stancekit.document import Document, Mention, Sentence
-from stancekit.summarize import (
+from stancekit.actors.targets import Target
+from stancekit.results.summarize import (
     AUTHOR,
     SENTIMENT_LABELS,
     STANCE_LABELS,
@@ -45,7 +45,7 @@ from stancekit.summarize import (
     is_attributed,
     is_own_state,
 )
-from stancekit.targets import Target
+from stancekit.text.document import Document, Mention, Sentence
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,7 +106,7 @@ class Judgement:
         attribution: how the holder was found: ``speaker``, ``agent`` or ``author``.
         flags: notes on the input: ``windowed`` (sentence longer than the model window),
             ``no_target_mention`` (the target is not mentioned in the judged unit); see
-            ``stancekit.screening.FLAGS`` and ``docs/bad-input.md``.
+            ``stancekit.text.screening.FLAGS`` and ``docs/bad-input.md``.
     """
 
     document_id: str
@@ -161,7 +161,7 @@ class Judgement:
 @dataclass(frozen=True)
 class SummaryRow:
     """A holder's stance toward a target over one document, by the summary rule of
-    :mod:`stancekit.summarize` (the same rule as the corpus tables and the report).
+    :mod:`stancekit.results.summarize` (the same rule as the corpus tables and the report).
 
     Probabilities are means over the sentences counted (``n_sentences``). ``favor_evidence``
     and ``against_evidence`` are sums over them: the expected number of sentences that
@@ -240,7 +240,7 @@ class DocumentResult:
     ``error`` is set (``"<ErrorClass>: <message>"``, and ``judgements`` empty) when the
     document could not be analysed; ``analyze_many`` yields such results instead of
     stopping the batch. ``flags`` note what screening and analysis found (``empty``,
-    ``html``, ``non_english``, ``duplicate_id``...; see ``stancekit.screening.FLAGS`` and
+    ``html``, ``non_english``, ``duplicate_id``...; see ``stancekit.text.screening.FLAGS`` and
     ``docs/bad-input.md``).
     """
 
@@ -259,7 +259,7 @@ class DocumentResult:
     def summary(
         self, *, min_evidence: float = SUMMARY_MIN_EVIDENCE, level: str = "actor"
     ) -> Summary:
-        """Holder x target summary by the rule of :mod:`stancekit.summarize`: one vote per
+        """Holder x target summary by the rule of :mod:`stancekit.results.summarize`: one vote per
         sentence; the text's own row counts only the narrator's sentences (a sentence
         attributed to a speaker or agent is counted in ``n_attributed`` instead); the label
         is the stance (sentiment) whose expected number of sentences, the sum of its
@@ -364,7 +364,7 @@ class BatchSummary:
         n_judgements: judgements in all results.
         skipped: why documents were skipped: the error's class (``TypeError``,
             ``DocumentTooLargeError``...) -> documents.
-        flagged: document flag -> documents carrying it (see ``stancekit.screening.FLAGS``).
+        flagged: document flag -> documents carrying it (see ``stancekit.text.screening.FLAGS``).
         judged_targets: target name -> documents in which it was judged at least once.
     """
 

@@ -5,7 +5,7 @@ holder of the sentence (the speakers and agents found by the actors stage) and o
 the text's own voice. An actor is never judged toward itself.
 
 Example:
-    >>> from stancekit.pairs import Pair          # doctest: +SKIP
+    >>> from stancekit.pairs.build import Pair          # doctest: +SKIP
     >>> pairs = build_pairs(parsed.document, actors, TargetIndex(DEFAULT_TARGETS))  # doctest: +SKIP
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from stancekit.actors import Actor
-from stancekit.document import Document, Mention, Sentence
-from stancekit.model import PairInput
-from stancekit.screening import mask_surrogates
-from stancekit.targets import Target, TargetIndex
+from stancekit.actors.targets import Target, TargetIndex
+from stancekit.scoring.model import PairInput
+from stancekit.text.document import Document, Mention, Sentence
+from stancekit.text.screening import mask_surrogates
 
 if TYPE_CHECKING:
     from stancekit.actors import ActorAnalysis

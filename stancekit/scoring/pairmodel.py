@@ -2,7 +2,7 @@
 head that pools the holder and target *marker* tokens (entity-start pooling, Baldini
 Soares et al. 2019, "Matching the Blanks") together with the first token.
 
-A pair is written as for every stancekit model (:class:`~stancekit.modelconfig.Template`:
+A pair is written as for every stancekit model (:class:`~stancekit.scoring.modelconfig.Template`:
 ``<h> Zas </h> praised the <t> CSTO </t>.``); the head reads the last hidden state at the
 first token of ``<h>``, the first token of ``<t>`` and position 0, concatenated
 (``pooling="markers"``), or position 0 alone (``pooling="cls"``). A marker that is absent
@@ -34,7 +34,7 @@ from torch import nn
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from stancekit.errors import ModelConfigError, ModelNotFoundError
-from stancekit.modelconfig import ADAPTER_FILES, POOLINGS
+from stancekit.scoring.modelconfig import ADAPTER_FILES, POOLINGS
 
 __all__ = [
     "ADAPTER_CONFIG",
@@ -245,7 +245,7 @@ def marker_char_positions(template: Any, pair: Any) -> tuple[int | None, int | N
     marked sentence (its second segment): ``(holder, target)`` character offsets, None
     for a marker it does not write.
 
-    >>> from stancekit.modelconfig import PairInput, Template
+    >>> from stancekit.scoring.modelconfig import PairInput, Template
     >>> p = PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20))
     >>> marked = Template().format(p)[1]
     >>> h, t = marker_char_positions(Template(), p)
@@ -288,12 +288,12 @@ def marker_token_positions(template: Any, pairs: Sequence[Any], enc: Any) -> lis
 
 
 def load_base_encoder(name: str, *, weights_sha256: str | None = None) -> Any:
-    """The pinned base ``name`` (:func:`stancekit.bases.resolve_base`) as a plain
+    """The pinned base ``name`` (:func:`stancekit.scoring.bases.resolve_base`) as a plain
     ``AutoModel`` without its pooler: local files, safetensors, no remote code."""
     from transformers import AutoModel
 
-    from stancekit.bases import resolve_base
-    from stancekit.modelfiles import quiet_transformers
+    from stancekit.scoring.bases import resolve_base
+    from stancekit.scoring.modelfiles import quiet_transformers
 
     base_dir = resolve_base(name, weights_sha256=weights_sha256)
     with quiet_transformers():
@@ -310,7 +310,7 @@ def check_adapter_files(folder: Path, adapter: Mapping[str, Any]) -> None:
     """Check every file that ``adapter['files_sha256']`` names in ``folder`` against its
     SHA-256: :class:`ModelNotFoundError` for a missing file, :class:`ModelConfigError` for
     a changed one, each naming the file and the fix."""
-    from stancekit.bases import sha256_file
+    from stancekit.scoring.bases import sha256_file
 
     for name, want in adapter.get("files_sha256", {}).items():
         path = folder / name
@@ -360,7 +360,7 @@ def save_pair_parts(model: MarkerPairClassifier, folder: Path) -> dict[str, str]
     head's dtype; returns their SHA-256 by file name."""
     from safetensors.torch import save_file
 
-    from stancekit.bases import sha256_file
+    from stancekit.scoring.bases import sha256_file
 
     if model.adapter_weights is None or model.adapter_config is None:
         raise ValueError(

@@ -7,7 +7,7 @@ dependencies; offsets in them are relative to their line, ``ParsedLine.start`` m
 them back to the document.
 
 Example:
-    >>> from stancekit.segment import make_document
+    >>> from stancekit.text.segment import make_document
     >>> doc = make_document("A title\\n\\nThe U.S. said so. Others disagreed.", id="d")
     >>> [s.text for s in doc.sentences]
     ['A title', 'The U.S. said so.', 'Others disagreed.']
@@ -21,10 +21,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stancekit.document import Document, Sentence
-from stancekit.memory import SPACY_LOCK
-from stancekit.nlp import load_spacy
-from stancekit.screening import mask_surrogates
+from stancekit.engine.memory import SPACY_LOCK
+from stancekit.text.document import Document, Sentence
+from stancekit.text.nlp import load_spacy
+from stancekit.text.screening import mask_surrogates
 
 __all__ = ["Parsed", "ParsedLine", "document_id", "line_spans", "make_document", "parse_many"]
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from stancekit.atomic import atomic_open
-from stancekit.results import json_line
+from stancekit.results.judgements import json_line
 
 __all__ = ["Journal", "ResumeSettingsError", "is_document_line", "read_output", "text_sha256"]
 

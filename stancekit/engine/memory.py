@@ -26,7 +26,7 @@ of documents left the peak at 875 -> 1,107 MB over 500. The per-batch trims cost
 more CPU time, as system time (page faults).
 
 Example:
-    >>> from stancekit.memory import release_freed_memory, spacy_memory_zone
+    >>> from stancekit.engine.memory import release_freed_memory, spacy_memory_zone
     >>> with spacy_memory_zone():
     ...     pass  # parse, find actors, score: keep no spaCy object past this block
     >>> _ = release_freed_memory()
@@ -45,7 +45,7 @@ from functools import lru_cache
 
 __all__ = ["SPACY_LOCK", "release_freed_memory", "spacy_memory_zone", "trim_after_batches"]
 
-#: Held while a stancekit memory zone is open, and by :func:`stancekit.segment.parse_many`
+#: Held while a stancekit memory zone is open, and by :func:`stancekit.text.segment.parse_many`
 #: while spaCy parses. Strings spaCy adds while a zone is open are dropped when it ends,
 #: so another thread must not parse meanwhile (its documents would lose their strings).
 SPACY_LOCK = threading.RLock()
@@ -58,7 +58,7 @@ def spacy_memory_zone() -> Iterator[bool]:
     installed spaCy has none: the block then runs as is).
 
     Any spaCy ``Doc`` made inside the block must not be used after it."""
-    from stancekit.nlp import load_spacy
+    from stancekit.text.nlp import load_spacy
 
     nlp = load_spacy()
     with SPACY_LOCK:

@@ -5,7 +5,7 @@ offsets, so ``document.text[x.start:x.end] == x.text`` holds for every sentence 
 mention, and nothing is ever located by searching for a string.
 
 Example:
-    >>> from stancekit.document import Document, Sentence
+    >>> from stancekit.text.document import Document, Sentence
     >>> doc = Document(id="d1", text="Hello there. Bye.",
     ...                sentences=(Sentence(0, 12, 0, "Hello there."), Sentence(13, 17, 1, "Bye.")))
     >>> doc.sentences[1].text
@@ -88,7 +88,7 @@ class Document:
 
     Sentences are in text order, do not overlap, and together with the whitespace
     between them cover the whole text (checked on construction). Build one from raw
-    text with :func:`stancekit.segment.make_document`, which finds the sentences.
+    text with :func:`stancekit.text.segment.make_document`, which finds the sentences.
     """
 
     id: str

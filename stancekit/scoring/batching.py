@@ -1,7 +1,7 @@
 """Batches for the model: which rows share a forward pass.
 
-Both scoring paths (:meth:`stancekit.model.StanceModel.predict` per pair, and
-:func:`stancekit.packed.pair_logits` per holder) sort their rows by token length and cut the
+Both scoring paths (:meth:`stancekit.scoring.model.StanceModel.predict` per pair, and
+:func:`stancekit.scoring.packed.pair_logits` per holder) sort their rows by token length and cut the
 sorted rows into batches with :func:`batch_spans`: the split that costs least padding, each
 batch paying a fixed cost too, under a cap on rows and on padded tokens. Few rows of unlike
 length, as in a batch of 16 documents, then still go to batches of like length; cutting

@@ -9,7 +9,7 @@ since the model already keeps both busy while it scores: 4.1% end to end on thro
 90.2 against 86.6 judgements/s). So it is an opt-in: the default keeps one thread.
 
 Example:
-    >>> from stancekit.prefetch import prefetched
+    >>> from stancekit.engine.prefetch import prefetched
     >>> [(x, ahead.result()) for x, ahead in prefetched([1, 2, 3], lambda x: x * 10)]
     [(1, 10), (2, 20), (3, 30)]
 """

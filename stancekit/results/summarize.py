@@ -103,7 +103,7 @@ def is_own_state(state: str, target_names: Iterable[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _own_state(state: str, names: tuple[str, ...]) -> bool:
     """:func:`is_own_state`, cached: it runs once per judgement or corpus row."""
-    from stancekit.gazetteer import country_of
+    from stancekit.actors.gazetteer import country_of
 
     return state.casefold() in {n.casefold() for n in names} or any(
         country_of(n) == state for n in names

