@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stancekit.training.card_notes import CardNotes, read_card_notes
+from stancekit.training.card_notes import read_card_notes
 from stancekit.training.card_sections import (
     adapter_training_line,
     augmentation_lines,
@@ -20,17 +20,8 @@ from stancekit.training.card_sections import (
     per_pair_lines,
 )
 from stancekit.training.config import RecipeConfig
-from stancekit.training.dev_metrics import build_metrics, directed_view
 
-__all__ = [
-    "RECIPE_FILES",
-    "CardNotes",
-    "build_metrics",
-    "directed_view",
-    "model_card",
-    "read_card_notes",
-    "write_card",
-]
+__all__ = ["RECIPE_FILES", "model_card", "write_card"]
 
 
 def write_card(out: Path, config: RecipeConfig, metrics: dict[str, Any]) -> None:
@@ -102,7 +93,8 @@ def _own(h: dict[str, Any]) -> str:
 
 
 def model_card(config: RecipeConfig, metrics: dict[str, Any]) -> str:
-    """The model card (``README.md``) from the recipe and its :func:`build_metrics`."""
+    """The model card (``README.md``) from the recipe and its ``metrics.json``
+    (:func:`~stancekit.training.dev_metrics.build_metrics`)."""
     info = metrics.get("training", {})
     counts = info.get("train_set_counts", {})
     dsa_f1 = metrics["sets"].get("dsa_valid", {}).get("stance", {}).get("f1_per_label", {})

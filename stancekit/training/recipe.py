@@ -40,8 +40,9 @@ Phases (``--phase``, default ``all``):
     (``StanceModel.save``), ``metrics.json`` and the model card ``README.md``.
 
 Modules: :mod:`.config` (the recipe JSON), :mod:`.sets` (example sets and encoding),
-:mod:`.trainer` (loss and trainer), :mod:`.calibration` (temperatures, dev metrics) and
-:mod:`.card` (``metrics.json`` and model card); this module runs the phases.
+:mod:`.trainer` (loss and trainer), :mod:`.calibration` (temperatures, dev metrics),
+:mod:`.dev_metrics` (``metrics.json``) and :mod:`.card` (the model card); this module runs
+the phases.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ from stancekit.training.calibration import (
     head_labels,
     predict_sets,
 )
-from stancekit.training.card import RECIPE_FILES, build_metrics, read_card_notes, write_card
+from stancekit.training.card import RECIPE_FILES, write_card
+from stancekit.training.card_notes import read_card_notes
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
+from stancekit.training.dev_metrics import build_metrics
 from stancekit.training.distill import (
     add_teacher_column,
     check_compatible,
