@@ -300,7 +300,7 @@ def test_output_file_follows_the_suffix_and_a_failure_mid_write_leaves_the_old_f
         f.write('[{"document": "half a record')
         raise OSError(28, "No space left on device (simulated)")
 
-    monkeypatch.setattr("stancekit.cli.json.dump", dump_then_fail)
+    monkeypatch.setattr("stancekit.cli.output.json.dump", dump_then_fail)
     assert main([*argv, "--output", str(tmp_path / "out.json")]) == 2
     assert not (tmp_path / "out.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.csv"]
