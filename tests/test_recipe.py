@@ -309,20 +309,6 @@ def test_recipe_trains_a_teacher_recipe_once_then_distils_from_it(
     assert "teacher model is done" in log and "training the teacher" not in log
 
 
-def test_finalize_refuses_a_missing_card_notes_file_before_scoring(tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from stancekit.training.config import RecipeConfig, RecipeError
-    from stancekit.training.recipe import finalize
-
-    data, cfg_path, out = write_recipe(tmp_path, tmp_path / "no-encoder")
-    cfg = replace(RecipeConfig.from_json(cfg_path), card_notes=str(tmp_path / "gone.md"))
-    # no trained model in work_dir either: the notes are checked first
-    with pytest.raises(RecipeError, match=r"card_notes=.*gone\.md.* cannot be read"):
-        finalize(cfg, data, out)
-    assert not out.exists()
-
-
 @pytest.mark.parametrize("design", ["pair", "packed"])
 def test_recipe_init_from_starts_the_main_stage_from_a_trained_model(
     tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str], design: str

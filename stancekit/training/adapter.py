@@ -329,7 +329,7 @@ def init_from_adapter_model(
         load_lora_weights,
         read_adapter_config,
     )
-    from stancekit.training.recipe import _portable
+    from stancekit.training.stages import portable_path
 
     spec = config.adapter
     assert spec is not None
@@ -382,7 +382,7 @@ def init_from_adapter_model(
         raise RecipeError(f"{where}: its head does not fit this recipe's ({exc})") from exc
     log(f"the adapter and head start from {folder}")
     return {
-        "model": _portable(config.init_from or str(folder)),
+        "model": portable_path(config.init_from or str(folder)),
         "weights_sha256": sha256_file(folder / ADAPTER_WEIGHTS),
     }
 

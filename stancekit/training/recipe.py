@@ -41,8 +41,9 @@ Phases (``--phase``, default ``all``):
 
 Modules: :mod:`.config` (the recipe JSON), :mod:`.sets` (example sets and encoding),
 :mod:`.trainer` (loss and trainer), :mod:`.calibration` (temperatures, dev metrics),
-:mod:`.dev_metrics` (``metrics.json``) and :mod:`.card` (the model card); this module runs
-the phases.
+:mod:`.dev_metrics` (``metrics.json``), :mod:`.card` (the model card), :mod:`.stages` (the
+``init_from`` and ``distill_from`` models) and :mod:`.finalize` (the ``finalize`` phase);
+this module runs the phases.
 """
 
 from __future__ import annotations
@@ -62,36 +63,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from stancekit.scoring.model import ModelConfig, PairInput, StanceModel
+from stancekit.scoring.model import ModelConfig, StanceModel
 from stancekit.training.augment import class_weights
 from stancekit.training.averaging import average_checkpoints, average_weight_files
-from stancekit.training.calibration import (
-    apply_temperature,
-    fit_temperature,
-    head_labels,
-    predict_sets,
-)
-from stancekit.training.card import RECIPE_FILES, write_card
-from stancekit.training.card_notes import read_card_notes
 from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
 from stancekit.training.data import STANCE_LABELS
-from stancekit.training.dev_metrics import build_metrics
 from stancekit.training.distill import (
     add_teacher_column,
-    check_compatible,
     label_agreement,
     teacher_pair_probabilities,
     teacher_probabilities,
 )
+from stancekit.training.finalize import finalize
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
     drop_unencodable,
     encode_examples,
-    load_dev_sets,
-    load_heldout_sets,
     load_training_sets,
 )
+from stancekit.training.stages import check_init, init_folder, portable_path, teacher_folder
 from stancekit.training.trainer import N_STANCE, make_trainer, masked_two_head_loss
 
 __all__ = [
@@ -134,7 +125,7 @@ def train(
     if config.adapter is not None:
         from stancekit.training.adapter import train_adapter_recipe
 
-        init = _init_folder(config, data_dir, limit=limit)
+        init = init_folder(config, data_dir, limit=limit)
         return train_adapter_recipe(config, rows, counts, _weighted_dataset, init=init)
     mcfg = ModelConfig(
         name=config.name,
@@ -147,7 +138,7 @@ def train(
     if config.design == "packed":
         return _train_packed(config, sm, mcfg, rows, counts, data_dir, limit=limit)
     ds, cw = _weighted_dataset(config, sm, rows)
-    teacher = _teacher_folder(config, data_dir, limit=limit)
+    teacher = teacher_folder(config, data_dir, limit=limit)
     if teacher is not None:
         probs = teacher_probabilities(
             teacher, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
@@ -159,10 +150,10 @@ def train(
             f"{label_agreement(ds, probs, N_STANCE)}"
         )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
-    init = _init_folder(config, data_dir, limit=limit)
+    init = init_folder(config, data_dir, limit=limit)
     init_sha = None
     if init is not None:
-        init_sha = _check_init(init, sm)
+        init_sha = check_init(init, sm)
         start = init / "model.safetensors"
 
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
@@ -212,44 +203,12 @@ def train(
         info["runs"] = runs
     if init is not None:
         info["initialized_from"] = {
-            "model": _portable(config.init_from),
+            "model": portable_path(config.init_from),
             "weights_sha256": init_sha,
         }
     elif start is not None:
         info["intermediate"] = json.loads((start.parent / "run_info.json").read_text())
     return _save_final(config, sm, mcfg, info)
-
-
-def _check_init(init: Path, sm: StanceModel) -> str | None:
-    """The weights' SHA-256 of the ``init_from`` model ``init``, after checking that it fits
-    ``sm`` (same design, template, labels and vocabulary)."""
-    init_model = StanceModel.load(init, device="cpu")
-    check_compatible(init_model, sm, param="init_from", folder=init)
-    if init_model.config.design != sm.config.design:
-        raise RecipeError(
-            f"recipe: init_from={str(init)!r} is a {init_model.config.design!r} model, but this "
-            f"recipe trains design={sm.config.design!r}; start from a model of the same design"
-        )
-    log(f"the main stage starts from the weights of {init}")
-    return init_model.config.weights_sha256
-
-
-def _portable(path: str | None) -> str | None:
-    """``path`` as a shipped model may record it: relative to the working folder when it
-    lies below it (``models/stancekit-mpnet``), else its last part; never an absolute path
-    of the machine that trained it.
-
-    >>> import os
-    >>> _portable(os.path.join(os.getcwd(), "models", "m")), _portable("/elsewhere/m")
-    ('models/m', 'm')
-    """
-    if path is None:
-        return None
-    p = Path(path)
-    try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return p.name
 
 
 def _save_final(
@@ -260,7 +219,7 @@ def _save_final(
     work = Path(config.work_dir)
     if config.distill_from:
         st_a, se_a = config.distill_alphas
-        info["distilled_from"] = {"teacher": _portable(config.distill_from), "alpha": st_a}
+        info["distilled_from"] = {"teacher": portable_path(config.distill_from), "alpha": st_a}
         unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
         if unlabelled:
             info["distilled_from"]["unlabelled_sets"] = unlabelled
@@ -296,7 +255,7 @@ def _train_packed(
     cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
     if config.stance_class_weight_power:
         rows = [(e, w if e.stance is None else w * cw[e.stance]) for e, w in rows]
-    teacher = _teacher_folder(config, data_dir, limit=limit)
+    teacher = teacher_folder(config, data_dir, limit=limit)
     probs = None
     if teacher is not None:
         # sets with distill=False (augmented copies included) learn their labels alone
@@ -315,10 +274,10 @@ def _train_packed(
             f"{len(keep)} of {len(rows)} pairs"
             + (f"; {sorted(off)} learn their labels" if off else "")
         )
-    init = _init_folder(config, data_dir, limit=limit)
+    init = init_folder(config, data_dir, limit=limit)
     started = None
     if init is not None:
-        started = {"model": _portable(config.init_from), "weights_sha256": _check_init(init, sm)}
+        started = {"model": portable_path(config.init_from), "weights_sha256": check_init(init, sm)}
         average_weight_files(sm.model, [str(init / "model.safetensors")])
     run = train_packed(config, sm, rows, teacher=probs, alpha=config.distill_alphas)
     info = {
@@ -387,45 +346,6 @@ def _intermediate_stage(
     return weights
 
 
-def _teacher_folder(
-    config: RecipeConfig, data_dir: str | Path, *, limit: int | None
-) -> Path | None:
-    """The teacher of ``distill_from``: that model folder, or, when it names a recipe JSON,
-    the model that recipe trains and finalizes (once, into ``<work_dir>/teacher/model``;
-    a finished teacher is kept). None without distillation."""
-    if not config.distill_from:
-        return None
-    return _model_folder(config, config.distill_from, "teacher", data_dir, limit=limit)
-
-
-def _init_folder(config: RecipeConfig, data_dir: str | Path, *, limit: int | None) -> Path | None:
-    """The model of ``init_from``, as :func:`_teacher_folder` (a recipe JSON is trained
-    into ``<work_dir>/init/model``, or shares the teacher's when it is ``distill_from``)."""
-    if not config.init_from:
-        return None
-    stage = "teacher" if config.init_from == config.distill_from else "init"
-    return _model_folder(config, config.init_from, stage, data_dir, limit=limit)
-
-
-def _model_folder(
-    config: RecipeConfig, spec: str, stage_name: str, data_dir: str | Path, *, limit: int | None
-) -> Path:
-    """``spec`` itself when it is a model folder; for a recipe JSON, the model that recipe
-    trains and finalizes into ``<work_dir>/<stage_name>/model`` (once; a finished one is
-    kept)."""
-    src = Path(spec)
-    if src.suffix != ".json":
-        return src
-    stage = Path(config.work_dir) / stage_name
-    out = stage / "model"
-    if (out / "stancekit.json").is_file():
-        log(f"{stage_name} model is done: {out}")
-        return out
-    tcfg = replace(RecipeConfig.from_json(src), work_dir=str(stage))
-    log(f"training the {stage_name} model of {src} into {stage} (then this recipe's)")
-    return train_default(data_dir, out, tcfg, limit=limit)
-
-
 def _save_weights(model: torch.nn.Module, path: Path) -> None:
     """Write ``model``'s state dict to ``path`` (safetensors) atomically."""
     from safetensors.torch import save_file
@@ -471,113 +391,6 @@ def _train_run(
         "train_seconds_this_run": round(dt, 1),
         "train_loss": result.training_loss,
     }
-
-
-def _stage_weights(
-    trained: StanceModel, config: ModelConfig, store_dtype: torch.dtype, work: Path
-) -> tuple[StanceModel, str]:
-    """Save the trained weights cast to ``store_dtype`` with ``config`` as
-    ``<work_dir>/uncalibrated`` and load them back through :meth:`StanceModel.load`, the
-    real inference path. Returns that model and the dtype's description."""
-    # StanceModel() upcasts fp16 weights to float32 on a CPU, so cast right before saving
-    stage = StanceModel(trained.model, trained.tokenizer, config, device="cpu")
-    stage.model.to(store_dtype)
-    staged = stage.save(work / "uncalibrated")
-    sm = StanceModel.load(staged, device="cpu")
-    run_dtype = next(sm.model.parameters()).dtype
-    dtype = str(store_dtype).removeprefix("torch.")
-    if run_dtype != store_dtype:
-        dtype += f" (run as {str(run_dtype).removeprefix('torch.')} by StanceModel on CPU)"
-    log(f"reloaded {staged}: weights {dtype}")
-    return sm, dtype
-
-
-def finalize(
-    config: RecipeConfig,
-    data_dir: str | Path,
-    out_dir: str | Path,
-    *,
-    limit: int | None = None,
-) -> Path:
-    """fp16 cast, temperature scaling, dev metrics, model folder + metrics + card."""
-    torch.set_num_threads(config.num_threads)
-    seed_everything(config.seed)
-    if config.card_notes:  # a missing or malformed notes file fails now, not after scoring
-        read_card_notes(config.card_notes, config)
-    work = Path(config.work_dir)
-    if config.adapter is not None:  # the train phase wrote the adapter and head only
-        from stancekit.training.adapter import model_from_parts
-
-        trained = model_from_parts(work / "final", config)
-    else:
-        trained = StanceModel.load(work / "final", device="cpu")
-    info = dict(trained.config.extra.get("training", {}))
-    base_cfg = replace(  # the recipe names the model it ships
-        trained.config,
-        name=config.name,
-        version=config.version,
-        weights_sha256=None,
-        temperature_stance=1.0,
-        temperature_sentiment=1.0,
-    )
-    store_dtype = torch.float16 if config.fp16_weights else torch.float32
-    sm, dtype = _stage_weights(trained, base_cfg, store_dtype, work)
-
-    held = load_heldout_sets(config, data_dir, limit=limit)
-    sets = {**load_dev_sets(config, data_dir, limit=limit), **held}
-    sets = {k: drop_unencodable(sm, k, v) for k, v in sets.items()}
-    raw = predict_sets(sm, sets, config.eval_batch_size)
-
-    temps = {"stance": 1.0, "sentiment": 1.0}
-    for head, src in (
-        ("stance", config.calibrate_stance_on),
-        ("sentiment", config.calibrate_sentiment_on),
-    ):
-        if src not in sets:
-            log(f"no calibration set {src!r} for {head}; temperature stays 1.0")
-            continue
-        y, m = head_labels(sets[src], head)
-        if len(y) == 0:
-            log(f"{src!r} has no {head} labels; temperature stays 1.0")
-            continue
-        temps[head] = fit_temperature(getattr(raw[src], head)[m], y)
-        log(f"temperature_{head} = {temps[head]:.3f} (fitted on {src}, n={len(y)})")
-
-    cal_cfg = replace(
-        base_cfg,
-        temperature_stance=round(temps["stance"], 4),
-        temperature_sentiment=round(temps["sentiment"], 4),
-    )
-    cal = StanceModel(sm.model, sm.tokenizer, cal_cfg, device="cpu")
-    calibrated = {k: apply_temperature(cal, sets[k], v) for k, v in raw.items()}
-    metrics = build_metrics(
-        config,
-        weights_dtype=dtype,
-        temperatures=(cal_cfg.temperature_stance, cal_cfg.temperature_sentiment),
-        training=info,
-        sets=sets,
-        raw=raw,
-        calibrated=calibrated,
-    )
-
-    final_cfg = replace(
-        cal_cfg,
-        extra={
-            "training": info,
-            "recipe": "stancekit.training.recipe "
-            f"({RECIPE_FILES.get(config.name, 'a recipe of ' + config.name)})",
-            "trained_on": [d.name for d in config.datasets],
-        },
-    )
-    final_sm = StanceModel(sm.model, sm.tokenizer, final_cfg, device="cpu")
-    final_sm.model.to(store_dtype)  # exact: the scored weights were read from store_dtype
-    out = final_sm.save(out_dir)
-    write_card(out, config, metrics)
-    check = StanceModel.load(out, device="cpu")
-    s = check.predict([PairInput("Zas praised the CSTO.", "Zas", "CSTO", (0, 3), (16, 20))])
-    check_probs = dict(zip(s.stance_labels, s.stance[0].round(3).tolist(), strict=True))
-    log(f"saved {out}; check: stance {check_probs}")
-    return out
 
 
 def train_default(
