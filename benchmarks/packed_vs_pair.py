@@ -36,10 +36,11 @@ import torch
 from stancekit.evaluation.metrics import paired_bootstrap
 from stancekit.scoring.model import ModelConfig, StanceModel
 from stancekit.training.calibration import uncalibrated
-from stancekit.training.config import DatasetSpec, RecipeConfig
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example, holdout_split, read_labelled_spans, subsample
 from stancekit.training.packed_train import train_packed
 from stancekit.training.runtime import warmup_linear_decay
+from stancekit.training.specs import DatasetSpec
 from stancekit.training.trainer import masked_two_head_loss
 
 STANCE = ("favor", "against", "none")

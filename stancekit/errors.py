@@ -7,6 +7,7 @@ __all__ = [
     "DocumentTooLargeError",
     "ModelConfigError",
     "ModelNotFoundError",
+    "RecipeError",
     "SpansFormatError",
     "StancekitError",
     "TargetsFileError",
@@ -28,6 +29,10 @@ class ModelConfigError(StancekitError, ValueError):
 
 class TargetsFileError(StancekitError, ValueError):
     """A targets file is unreadable or has a bad entry."""
+
+
+class RecipeError(StancekitError, ValueError):
+    """A training recipe's config is malformed (the message names the field and the fix)."""
 
 
 class SpansFormatError(StancekitError, ValueError):

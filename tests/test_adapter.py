@@ -12,8 +12,10 @@ import pytest
 from conftest import TINY_BASE
 from test_recipe import write_recipe
 
+from stancekit.errors import RecipeError
 from stancekit.training.adapter import batches_for_epoch, compute_in_bf16, native_bf16
-from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
+from stancekit.training.specs import AdapterSpec
 
 pytestmark = pytest.mark.slow
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stancekit.errors import RecipeError
 from stancekit.scoring.model import PairInput
 from stancekit.training.augment import (
     ROLE_NOUNS,
@@ -12,7 +13,7 @@ from stancekit.training.augment import (
     role_holders,
     speaker_names,
 )
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example
 
 

@@ -8,13 +8,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from stancekit.errors import RecipeError
 from stancekit.training.averaging import (
     AveragingError,
     average_checkpoints,
     average_weight_files,
     checkpoint_steps,
 )
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 
 
 class _Tiny(torch.nn.Module):

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 
 
 def _card(

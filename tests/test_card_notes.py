@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from stancekit.errors import RecipeError
 from stancekit.training.card_notes import read_card_notes
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 
 _CFG = RecipeConfig.from_dict(
     {"name": "m", "version": "2.0.0", "datasets": [{"name": "d", "file": "d.jsonl"}]}

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 
 BASE = {"datasets": [{"name": "st", "file": "st.jsonl"}]}
 
@@ -70,10 +71,3 @@ def test_a_recipe_that_reads_a_test_split_is_refused_naming_the_file(
     }
     with pytest.raises(RecipeError, match=f"file={spec['file']!r}, a test split"):
         RecipeConfig.from_dict(cfg)
-
-
-@pytest.mark.parametrize("file", ["dsa_valid.jsonl", "contest_train.jsonl", "attested.jsonl"])
-def test_files_that_only_contain_the_letters_test_are_not_taken_for_test_splits(
-    file: str,
-) -> None:
-    RecipeConfig.from_dict({"datasets": [{"name": "d", "file": file}]})

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.finalize import finalize
+from stancekit.training.specs import DatasetSpec
 
 
 def test_finalize_refuses_a_missing_card_notes_file_before_scoring(tmp_path: Path) -> None:

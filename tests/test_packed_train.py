@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from test_recipe import write_recipe
 
+from stancekit.errors import RecipeError
 from stancekit.scoring.model import PairInput
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example
 from stancekit.training.packed_train import group_requests, request_batches
 

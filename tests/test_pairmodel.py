@@ -126,7 +126,8 @@ def test_merge_lora_refuses_dora_and_foreign_modules(tiny_base: Path) -> None:
 def adapter_dir(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved adapter model folder over the tiny base (random LoRA and head)."""
     from stancekit.training.adapter import model_from_parts, save_parts
-    from stancekit.training.config import AdapterSpec, DatasetSpec, RecipeConfig
+    from stancekit.training.config import RecipeConfig
+    from stancekit.training.specs import AdapterSpec, DatasetSpec
 
     spec = AdapterSpec(frozen_layers=1, lora_r=4, lora_alpha=8, pooling="markers")
     cfg = RecipeConfig(

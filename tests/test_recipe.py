@@ -230,7 +230,8 @@ def test_recipe_intermediate_stage_trains_once_and_the_main_stage_starts_from_it
 
 
 def test_recipe_refuses_a_held_out_slice_in_the_intermediate_stage() -> None:
-    from stancekit.training.config import RecipeConfig, RecipeError
+    from stancekit.errors import RecipeError
+    from stancekit.training.config import RecipeConfig
 
     base = {"datasets": [{"name": "a", "file": "a.jsonl"}]}
     bad = {"name": "b", "file": "b.jsonl", "holdout_fraction": 0.1}
@@ -371,7 +372,8 @@ def test_recipe_refuses_init_from_a_model_with_another_template(
 
 
 def test_recipe_refuses_init_from_with_an_intermediate_stage() -> None:
-    from stancekit.training.config import RecipeConfig, RecipeError
+    from stancekit.errors import RecipeError
+    from stancekit.training.config import RecipeConfig
 
     base = {"datasets": [{"name": "a", "file": "a.jsonl"}], "init_from": "m"}
     with pytest.raises(RecipeError, match="init_from='m' and an intermediate stage"):

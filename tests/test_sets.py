@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.sets import load_dev_sets, load_heldout_sets, load_training_sets
+from stancekit.training.specs import DatasetSpec
 
 
 def _doc(i: int, holder: str | None, target: str, **label: str) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import torch
 
-from stancekit.training.config import DatasetSpec, RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
+from stancekit.training.specs import DatasetSpec
 from stancekit.training.trainer import masked_two_head_loss
 from stancekit.training.unlabelled import pipeline_examples
 

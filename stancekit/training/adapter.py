@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stancekit.errors import RecipeError
 from stancekit.scoring.bases import BASES, base_weights_sha256, resolve_base
 from stancekit.scoring.model import ModelConfig, StanceModel
 from stancekit.scoring.modelconfig import ADAPTER_FILES
@@ -42,10 +43,11 @@ from stancekit.scoring.pairmodel import (
     PairHead,
     load_base_encoder,
 )
-from stancekit.training.config import AdapterSpec, RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.layercache import build_cache
 from stancekit.training.loop import StepClock, after_step, load_checkpoint, trainable
 from stancekit.training.runtime import log, seed_everything, warmup_linear_decay
+from stancekit.training.specs import AdapterSpec
 from stancekit.training.trainer import masked_two_head_loss
 
 __all__ = [

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.runtime import log
 
 __all__ = ["CardNotes", "read_card_notes"]

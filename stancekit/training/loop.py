@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.runtime import log
 
 __all__ = ["StepClock", "after_step", "load_checkpoint", "save_checkpoint", "trainable"]

@@ -63,10 +63,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from stancekit.errors import RecipeError
 from stancekit.scoring.model import ModelConfig, StanceModel
 from stancekit.training.augment import class_weights
 from stancekit.training.averaging import average_checkpoints, average_weight_files
-from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.distill import (
     add_teacher_column,
@@ -79,24 +80,12 @@ from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
     build_dataset,
     drop_unencodable,
-    encode_examples,
     load_training_sets,
 )
 from stancekit.training.stages import check_init, init_folder, portable_path, teacher_folder
-from stancekit.training.trainer import N_STANCE, make_trainer, masked_two_head_loss
+from stancekit.training.trainer import N_STANCE, make_trainer
 
-__all__ = [
-    "DatasetSpec",
-    "EvalSpec",
-    "RecipeConfig",
-    "RecipeError",
-    "encode_examples",
-    "finalize",
-    "main",
-    "masked_two_head_loss",
-    "train",
-    "train_default",
-]
+__all__ = ["main", "train", "train_default"]
 
 
 def train(

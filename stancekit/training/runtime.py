@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stancekit.training.config import DEFAULT_ENCODER, RecipeError
+from stancekit.errors import RecipeError
+from stancekit.training.config import DEFAULT_ENCODER
 
 __all__ = ["log", "resolve_encoder", "seed_everything"]
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 from stancekit.scoring.model import PairInput, StanceModel
 from stancekit.training.augment import reported_speech, role_holders, speaker_names
-from stancekit.training.config import DatasetSpec, EvalSpec, RecipeConfig
+from stancekit.training.config import RecipeConfig
 from stancekit.training.data import (
     Example,
     group_key,
@@ -24,6 +24,7 @@ from stancekit.training.data import (
     subsample_indices,
 )
 from stancekit.training.runtime import log
+from stancekit.training.specs import DatasetSpec, EvalSpec
 from stancekit.training.unlabelled import pipeline_examples
 
 __all__ = [

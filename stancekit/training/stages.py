@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from stancekit.errors import RecipeError
 from stancekit.scoring.model import StanceModel
-from stancekit.training.config import RecipeConfig, RecipeError
+from stancekit.training.config import RecipeConfig
 from stancekit.training.distill import check_compatible
 from stancekit.training.runtime import log
 
