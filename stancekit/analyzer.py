@@ -36,14 +36,12 @@ from stancekit.pairs.build import (
 from stancekit.results.judgements import BatchSummary, DocumentResult, Judgement
 from stancekit.scoring.model import Scores, StanceModel, default_model_path
 from stancekit.text.document import Document
+from stancekit.text.inputs import DocumentInput, single_item, to_item
 from stancekit.text.screening import DEFAULT_MAX_CHARS, check_size, screen
-from stancekit.text.segment import MAX_CHUNK, Parsed, document_id, parse_many
+from stancekit.text.segment import MAX_CHUNK, Parsed, parse_many
 
-__all__ = ["DEFAULT_SLOW_S", "DocumentInput", "StanceAnalyzer"]
+__all__ = ["DEFAULT_SLOW_S", "StanceAnalyzer"]
 
-#: What ``analyze_many`` accepts per item: a text, a Document, an ``(id, text)`` pair, or a
-#: mapping with ``text`` and optional ``id`` / ``meta``.
-DocumentInput = str | Document | tuple[str, str] | Mapping[str, Any]
 #: ``analyze_many``'s default ``slow_s``: documents estimated to take longer are flagged.
 DEFAULT_SLOW_S = 60.0
 
@@ -52,56 +50,6 @@ _Item = tuple[str, str, Mapping[str, Any]]
 _Screened = tuple[list["DocumentResult | None"], list[tuple[int, _Item]]]
 #: A document ready to score: its Document, actors, pairs and its own seconds so far.
 _Prepared = tuple[Document, ActorAnalysis, list[Pair], float]
-
-
-def _decode_hint(value: object) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        return "; decode bytes first, e.g. data.decode('utf-8', errors='replace')"
-    return ""
-
-
-def _to_item(item: object, position: int) -> tuple[str, str, Mapping[str, Any]]:
-    """``(id, text, meta)`` for one input, or TypeError naming what was wrong."""
-    if isinstance(item, str):
-        return document_id(item), item, {}
-    if isinstance(item, Document):
-        return item.id, item.text, item.meta
-    if isinstance(item, tuple) and len(item) == 2:
-        id_, text = item
-        if not isinstance(text, str):
-            raise TypeError(
-                f"item {position}: text must be str, got {type(text).__name__}" + _decode_hint(text)
-            )
-        return str(id_), text, {}
-    if isinstance(item, Mapping):
-        text = item.get("text")
-        if not isinstance(text, str):
-            raise TypeError(
-                f"item {position}: mapping needs a str 'text' field, got {type(text).__name__}"
-                + _decode_hint(text)
-            )
-        id_ = item.get("id")
-        meta = item.get("meta") or {k: v for k, v in item.items() if k not in ("id", "text")}
-        return (str(id_) if id_ is not None else document_id(text)), text, meta
-    raise TypeError(
-        f"item {position}: expected str, Document, (id, text) or a mapping with 'text'; "
-        f"got {type(item).__name__}" + _decode_hint(item)
-    )
-
-
-def _single_item(
-    text: object, id: str | None, meta: Mapping[str, Any] | None
-) -> tuple[str, str, Mapping[str, Any]]:
-    """``(id, text, meta)`` for the ``text`` parameter of :meth:`StanceAnalyzer.analyze` /
-    :meth:`StanceAnalyzer.judge`: a str or a Document; ``id`` and ``meta`` override."""
-    if isinstance(text, Document):
-        return id or text.id, text.text, meta or text.meta
-    if isinstance(text, str):
-        return (id if id is not None else document_id(text)), text, meta or {}
-    raise TypeError(
-        f"'text' must be a str or a stancekit Document, got {type(text).__name__}; "
-        "decode bytes first (data.decode('utf-8'))"
-    )
 
 
 class StanceAnalyzer:
@@ -184,7 +132,7 @@ class StanceAnalyzer:
             TypeError: ``text`` is neither a str nor a Document (bytes: decode them first).
             DocumentTooLargeError: the text is longer than ``max_chars``.
         """
-        item = _single_item(text, id, meta)
+        item = single_item(text, id, meta)
         check_size(item[1], self.max_chars, id=item[0])
         with spacy_memory_zone():  # spaCy's strings for this text are freed after it
             result = self._judge([next(parse_many([item]))])[0]
@@ -308,7 +256,7 @@ class StanceAnalyzer:
         good: list[tuple[int, _Item]] = []
         for k, (pos, raw) in enumerate(chunk):
             try:
-                item = _to_item(raw, pos)
+                item = to_item(raw, pos)
             except TypeError as exc:
                 slots[k] = self._failed(f"item-{pos}", "", exc)
                 continue
@@ -385,7 +333,7 @@ class StanceAnalyzer:
         analyzer target of that name brings its aliases. One judgement per request, in order;
         a request whose target is not mentioned in its unit is flagged ``no_target_mention``.
         """
-        id_, text_, meta_ = _single_item(text, id, None)
+        id_, text_, meta_ = single_item(text, id, None)
         doc = Document(id=id_, text=text_, meta=meta_)
         return next(self.judge_many([(doc, requests)], batch_size=1))
 
