@@ -139,31 +139,6 @@ def test_analyze_dataset_refuses_a_loaded_model_and_says_pass_the_folder(
         analyze_dataset(None, model=tiny_model)  # type: ignore[arg-type]
 
 
-def test_read_documents_refuses_a_folder_of_mixed_formats(tmp_path: Path) -> None:
-    pytest.importorskip("ray.data")
-    from stancekit.engine.distributed import read_documents
-
-    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
-    (tmp_path / "b.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="mixes"):
-        read_documents(str(tmp_path))
-
-
-def test_analyze_files_refuses_a_used_output_folder_before_starting_ray(tmp_path: Path) -> None:
-    ray = pytest.importorskip("ray")
-    from stancekit.engine.distributed import analyze_files
-
-    (tmp_path / "a.txt").write_text("Baku blamed the CSTO.", encoding="utf-8")
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.parquet").write_bytes(b"")
-    with pytest.raises(ValueError, match="not an empty folder"):
-        analyze_files(str(tmp_path / "a.txt"), out)
-    with pytest.raises(ValueError, match="no such file or folder"):
-        analyze_files(str(tmp_path / "missing.txt"), tmp_path / "new")
-    assert not ray.is_initialized()
-
-
 # ------------------------------------------------------------------ with a local Ray
 
 
@@ -284,7 +259,7 @@ def test_read_documents_reads_jsonl_and_parquet_rows_with_their_ids(
 ) -> None:
     import pandas as pd
 
-    from stancekit.engine.distributed import read_documents
+    from stancekit.engine.ray_files import read_documents
 
     rows = [{"id": "a", "text": "Baku blamed the CSTO."}, {"id": "b", "text": "Hi."}]
     (tmp_path / "docs.jsonl").write_text(
@@ -294,29 +269,3 @@ def test_read_documents_reads_jsonl_and_parquet_rows_with_their_ids(
     for name in ("docs.jsonl", "docs.parquet"):
         got = read_documents(str(tmp_path / name)).take_all()
         assert sorted((r["id"], r["text"]) for r in got) == [(r["id"], r["text"]) for r in rows]
-
-
-class _Rows:
-    """Stands in for a Ray Dataset: writes one shard, then fails if told to."""
-
-    def __init__(self, fail: bool) -> None:
-        self.fail = fail
-
-    def write_parquet(self, path: str) -> None:
-        (Path(path) / "shard-0.parquet").write_bytes(b"PAR1 partial")
-        if self.fail:
-            raise KeyboardInterrupt("killed mid-write")
-
-
-def test_parquet_output_appears_only_when_complete(tmp_path: Path) -> None:
-    from stancekit.engine.distributed import _write_atomically
-
-    out = tmp_path / "judgements"
-    with pytest.raises(KeyboardInterrupt):
-        _write_atomically(_Rows(fail=True), str(out))
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []  # the temporary folder is removed too
-    out.mkdir()  # an empty folder given as output is replaced
-    _write_atomically(_Rows(fail=False), str(out))
-    assert [p.name for p in out.iterdir()] == ["shard-0.parquet"]
-    assert [p.name for p in tmp_path.iterdir()] == ["judgements"]

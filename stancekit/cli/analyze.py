@@ -105,7 +105,7 @@ def analyze_resumable(
 
 def analyze_ray(args: argparse.Namespace, targets: list[Any]) -> int:
     """``analyze --engine ray``: Parquet shards of judgement rows in ``--output``."""
-    from stancekit.engine.distributed import analyze_files
+    from stancekit.engine.ray_files import analyze_files
 
     if not args.output:
         raise ValueError("--engine ray needs --output DIR, a new folder for the Parquet shards")

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from stancekit.results.judgements import DocumentResult
+from stancekit.text.inputs import TEXT_SUFFIXES
 
-__all__ = ["TEXT_SUFFIXES", "article_lines", "expand_paths", "read_items", "read_source", "skipped"]
-
-TEXT_SUFFIXES = (".txt", ".md", ".text")
+__all__ = ["article_lines", "expand_paths", "read_items", "read_source", "skipped"]
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:

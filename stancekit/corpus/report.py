@@ -30,6 +30,7 @@ import pandas as pd
 
 from stancekit.atomic import atomic_write, atomic_write_bytes
 from stancekit.corpus.corpus import Corpus
+from stancekit.text.inputs import TEXT_SUFFIXES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["front_matter", "report_main", "write_html_report"]
 
-TEXT_SUFFIXES = (".txt", ".md", ".text")
 RESULT_SUFFIXES = (".jsonl", ".json", ".parquet")
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }

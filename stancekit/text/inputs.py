@@ -14,7 +14,10 @@ from typing import Any
 from stancekit.text.document import Document
 from stancekit.text.segment import document_id
 
-__all__ = ["DocumentInput", "single_item", "to_item"]
+__all__ = ["TEXT_SUFFIXES", "DocumentInput", "single_item", "to_item"]
+
+#: File suffixes read as one document per file (``stancekit analyze FOLDER``, Ray's reader).
+TEXT_SUFFIXES = (".txt", ".md", ".text")
 
 #: What ``analyze_many`` accepts per item: a text, a Document, an ``(id, text)`` pair, or a
 #: mapping with ``text`` and optional ``id`` / ``meta``.
