@@ -30,7 +30,7 @@ from throughput import build_corpus, forward_shapes, median_time, staged
 
 from stancekit import StanceAnalyzer
 from stancekit.scoring.model import ModelConfig, PairInput, StanceModel, default_model_path
-from stancekit.scoring.packed import encode_packed, requests_for_pairs
+from stancekit.scoring.packing import encode_packed, requests_for_pairs
 
 
 def flops(cfg: Any, lengths: list[int]) -> float:

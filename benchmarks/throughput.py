@@ -111,7 +111,7 @@ def forward_shapes(model: StanceModel, inputs: Sequence[PairInput], bs: int) -> 
     """Real (unpadded) lengths of the sequences of each forward pass of ``predict`` (for a
     packed model, of its rows: text and levitated markers)."""
     if model.packed:
-        from stancekit.scoring.packed import batch_plan, encode_packed, requests_for_pairs
+        from stancekit.scoring.packing import batch_plan, encode_packed, requests_for_pairs
 
         reqs, _ = requests_for_pairs(list(dict.fromkeys(inputs)))
         order, spans = batch_plan(model.tokenizer, reqs, batch_size=bs)  # as predict does

@@ -13,14 +13,8 @@ import torch
 
 from stancekit.errors import ModelConfigError
 from stancekit.scoring.model import ModelConfig, PairInput, StanceModel
-from stancekit.scoring.packed import (
-    PackedPairModel,
-    PackedRequest,
-    batch_plan,
-    encode_packed,
-    marked_sentence,
-    score_packed,
-)
+from stancekit.scoring.packed import PackedPairModel, score_packed
+from stancekit.scoring.packing import PackedRequest, encode_packed
 
 pytestmark = pytest.mark.slow  # loads the MiniLM tokenizer
 
@@ -113,18 +107,6 @@ def test_the_equality_is_not_trivial_targets_differ_and_full_attention_breaks_it
     assert np.abs(leaky - alone).max() > 1e-4
 
 
-def test_requests_check_their_spans_and_markers_must_be_single_tokens(
-    model_and_tokenizer: tuple[PackedPairModel, Any],
-) -> None:
-    _, tok = model_and_tokenizer
-    with pytest.raises(ValueError, match=r"target_spans\[0\]=\(5, 500\) is not a non-empty span"):
-        PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((5, 500),))
-    req = PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20),))
-    assert marked_sentence(req) == "<h> Zas </h> praised the CSTO."
-    with pytest.raises(ValueError, match=r"no single token for \['<t>'\]"):
-        encode_packed(tok, [req], max_length=32, stride=8, markers=("<t>", "[unused1]"))
-
-
 def test_targets_the_sentence_does_not_name_are_levitated_phrases_packed_like_mentions(
     model_and_tokenizer: tuple[PackedPairModel, Any],
 ) -> None:
@@ -154,35 +136,6 @@ def test_a_phrase_target_is_read_in_every_window_of_a_long_sentence(
     np.testing.assert_allclose(
         out.logits, one_at_a_time(model, tok, req, max_length=24, stride=8), atol=1e-4
     )
-
-
-def test_requests_are_scored_in_order_of_their_rows_token_length(
-    model_and_tokenizer: tuple[PackedPairModel, Any],
-) -> None:
-    _, tok = model_and_tokenizer
-    short = "Zas praised the CSTO."
-    reqs = [
-        PackedRequest(SENT, "Nikol Pashinian", spans("Nikol Pashinian")[0], spans("CSTO")),
-        PackedRequest(short, "Zas", (0, 3), ((16, 20),)),
-        # the same short sentence with five more targets: a longer row than the one above
-        PackedRequest(
-            short, None, None, ((16, 20),) + (None,) * 5, ("CSTO",) + ("Azerbaijan",) * 5
-        ),
-        PackedRequest(short, None, None, ((16, 20),)),
-    ]
-    real = [max(encode_packed(tok, [r], max_length=256, stride=32).lengths) for r in reqs]
-    order, batches = batch_plan(tok, reqs, batch_size=64)
-    assert [real[r] for r in order] == sorted(real)
-    assert order == sorted(range(4), key=real.__getitem__)
-    assert batches == [(0, 4)]
-    assert batch_plan(tok, [], batch_size=64) == ([], [])
-
-
-def test_a_target_without_span_needs_a_name() -> None:
-    with pytest.raises(ValueError, match=r"target_spans\[1\] is None and the target has no name"):
-        PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None))
-    with pytest.raises(ValueError, match="target_names has 1 names for 2 targets"):
-        PackedRequest("Zas praised the CSTO.", "Zas", (0, 3), ((16, 20), None), ("x",))
 
 
 # --- a packed model behind StanceModel ---------------------------------------------------

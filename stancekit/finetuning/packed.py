@@ -34,7 +34,7 @@ import torch
 
 from stancekit.finetuning.args import FineTuneArgs
 from stancekit.scoring.model import StanceModel
-from stancekit.scoring.packed import encode_packed
+from stancekit.scoring.packing import encode_packed
 from stancekit.training.data import Example
 from stancekit.training.loop import load_checkpoint, save_checkpoint, trainable
 from stancekit.training.packed_train import PackedTrainingSet

@@ -101,9 +101,9 @@ class OnnxRunner:
         return logits.astype(np.float32, copy=False)
 
     def packed(self, tensors: Mapping[str, torch.Tensor], slots: Sequence[Any]) -> np.ndarray:
-        """Logits of a packed batch (:func:`stancekit.scoring.packed.encode_packed`'s tensors and
+        """Logits of a packed batch (:func:`stancekit.scoring.packing.encode_packed`'s tensors and
         slots), for a graph exported from a packed model."""
-        from stancekit.scoring.packed import slot_index
+        from stancekit.scoring.packing import slot_index
 
         rows, cols = slot_index(slots)
         return self({**tensors, "slot_rows": rows, "slot_cols": cols})
@@ -182,7 +182,7 @@ class _PackedLogits(torch.nn.Module):
 
 def _packed_sample(tokenizer: Any) -> tuple[torch.Tensor, ...]:
     """Example inputs of a packed graph: two requests, a mention and a phrase target."""
-    from stancekit.scoring.packed import PackedRequest, encode_packed, slot_index
+    from stancekit.scoring.packing import PackedRequest, encode_packed, slot_index
 
     text = "Zas praised the CSTO and Armenia."
     reqs = [

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from stancekit.scoring.model import StanceModel
-from stancekit.scoring.packed import PackedRequest, encode_packed
+from stancekit.scoring.packing import PackedRequest, encode_packed
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import Example
 from stancekit.training.loop import StepClock, after_step, load_checkpoint
