@@ -17,6 +17,7 @@ __all__ = ["analyze"]
 
 
 def analyze(args: argparse.Namespace) -> int:
+    """``stancekit analyze``: exit status 0, or 1 when some inputs were reported and skipped."""
     from stancekit.actors.targets import DEFAULT_TARGETS, Target, load_targets
     from stancekit.analyzer import StanceAnalyzer
 

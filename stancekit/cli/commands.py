@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -11,6 +12,8 @@ __all__ = ["calibrate", "compare", "evaluate", "finetune", "report"]
 
 
 def read_gold(path: str, lenient: bool) -> Any:
+    """The labelled spans of ``path``; each problem found is printed (``--lenient``: the
+    bad spans are skipped and reported, not fatal)."""
     from stancekit.spans import read_spans
 
     gold = read_spans(path, lenient=lenient)
@@ -21,8 +24,7 @@ def read_gold(path: str, lenient: bool) -> Any:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    import json as _json
-
+    """``stancekit evaluate``: metrics with CIs; exit status 1 when spans were skipped."""
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.evaluation import evaluate
 
@@ -52,13 +54,12 @@ def evaluate(args: argparse.Namespace) -> int:
             }
     if d["extract"] is not None:
         summary["extract"] = d["extract"]
-    print(_json.dumps(summary, indent=2, ensure_ascii=False))
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 1 if any(p.kind == "error" for p in gold.problems) else 0
 
 
 def compare(args: argparse.Namespace) -> int:
-    import json as _json
-
+    """``stancekit compare``: the paired bootstrap of two models on one gold file."""
     from stancekit.analyzer import StanceAnalyzer
     from stancekit.evaluation import compare
 
@@ -67,7 +68,7 @@ def compare(args: argparse.Namespace) -> int:
     gold = read_gold(args.gold, args.lenient)
     a, b = (StanceAnalyzer(model=m) for m in args.model)
     result = compare(a, b, gold, n_bootstrap=args.bootstrap, seed=args.seed)
-    text = _json.dumps(result, indent=2, ensure_ascii=False)
+    text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.json:
         from stancekit.atomic import atomic_write
 
@@ -77,6 +78,7 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def finetune(args: argparse.Namespace) -> int:
+    """``stancekit finetune``: flags override ``--config``'s settings."""
     from stancekit.finetuning import FineTuneArgs, finetune
 
     base = FineTuneArgs.from_json(args.config).to_dict() if args.config else {}
@@ -110,6 +112,7 @@ def finetune(args: argparse.Namespace) -> int:
 
 
 def calibrate(args: argparse.Namespace) -> int:
+    """``stancekit calibrate``: refit the temperatures, print the ECE before and after."""
     from stancekit.finetuning.calibrate import recalibrate
 
     res = recalibrate(
@@ -122,6 +125,7 @@ def calibrate(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
+    """``stancekit report``: the HTML report of a corpus."""
     from stancekit.corpus import report_main
 
     return report_main(

@@ -63,6 +63,7 @@ def destination(output: str | None) -> Iterator[IO[str]]:
 
 
 def failed(failures: list[DocumentResult | str], res: DocumentResult) -> None:
+    """Record a document that could not be analysed and say so on stderr."""
     failures.append(res)
     print(f"stancekit: skipped {res.document.id}: {res.error}", file=sys.stderr)
 
@@ -106,6 +107,7 @@ def write_results(
 
 
 def records(res: DocumentResult, summary_only: bool, level: str = "actor") -> list[dict[str, Any]]:
+    """The rows of one result: its judgements, or its summary at ``level``."""
     return res.summary(level=level).to_records() if summary_only else res.to_records()
 
 
@@ -116,6 +118,8 @@ def _fmt_p(probs: dict[str, float], label: str) -> str:
 def print_table(
     results: list[DocumentResult], summary_only: bool, out: IO[str], level: str = "actor"
 ) -> None:
+    """The judgements (unless ``summary_only``) and the summary of each result, as rich
+    tables on ``out``."""
     from rich.console import Console
     from rich.table import Table
 
@@ -160,6 +164,7 @@ def print_table(
 
 
 def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 

@@ -13,6 +13,7 @@ __all__ = ["build_parser", "positive_float"]
 
 
 def positive_float(value: str) -> float:
+    """``--timeout-s``: a positive, finite number of seconds."""
     try:
         x = float(value)
     except ValueError:
