@@ -270,3 +270,35 @@ def test_init_from_an_adapter_folder_with_a_changed_file_is_refused(
     head.unlink()
     with pytest.raises(RecipeError, match=r"init_from=.*head\.safetensors' is missing"):
         init_from_adapter_model(out, cfg, peft_encoder, sm.model.head)  # type: ignore[arg-type]
+
+
+def test_an_adapter_recipe_distils_from_a_teacher_except_on_labels_only_sets(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from safetensors.numpy import load_file
+
+    from stancekit.training.recipe import train, train_default
+
+    data, cfg, out = _config(tmp_path / "a")
+    train_default(data, out, cfg)  # the teacher: a trained adapter model of the same base
+    _, cfg_b, _ = _config(tmp_path / "b")
+    datasets = tuple(
+        replace(d, distill=False) if d.name == "sentiment_set" else d for d in cfg_b.datasets
+    )
+    distilled = replace(cfg_b, datasets=datasets, distill_from=str(out), distill_alpha=1.0)
+    final = train(distilled, data)
+    info = json.loads((final / "train_info.json").read_text())
+    assert info["distilled_from"]["alpha"] == 1.0
+    assert info["distilled_from"]["labels_only_sets"] == ["sentiment_set"]
+    # the teacher scored the distilled set's rows only, with its marker positions
+    probs = np.load(Path(distilled.work_dir) / "teacher.npy")
+    n_stance_rows = info["train_set_counts"]["stance_set"] + sum(
+        n for k, n in info["train_set_counts"].items() if k.startswith("stance_set+")
+    )
+    assert probs.shape == (n_stance_rows, 6)
+    assert np.allclose(probs[:, :3].sum(1), 1.0, atol=1e-5)
+    # learning the teacher instead of the labels changes what is learnt
+    plain = train(replace(cfg_b, work_dir=str(tmp_path / "plain")), data)
+    a = load_file(str(final / "adapter_model.safetensors"))
+    b = load_file(str(plain / "adapter_model.safetensors"))
+    assert any(not np.allclose(a[k], b[k]) for k in a)

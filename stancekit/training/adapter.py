@@ -44,10 +44,12 @@ from stancekit.scoring.pairmodel import (
     load_base_encoder,
 )
 from stancekit.training.config import RecipeConfig
+from stancekit.training.distill import attach_teacher
 from stancekit.training.layercache import build_cache
 from stancekit.training.loop import StepClock, after_step, load_checkpoint, trainable
 from stancekit.training.runtime import log, seed_everything, warmup_linear_decay
 from stancekit.training.specs import AdapterSpec
+from stancekit.training.stages import distillation_facts
 from stancekit.training.trainer import masked_two_head_loss
 
 __all__ = [
@@ -203,6 +205,11 @@ def train_adapter(
     st = torch.tensor(ds["stance_label"])
     se = torch.tensor(ds["sentiment_label"])
     wt = torch.tensor(ds["weight"], dtype=torch.float32)
+    tch = (
+        torch.tensor(np.asarray(ds["teacher"], dtype=np.float32))
+        if "teacher" in ds.column_names
+        else None
+    )
 
     lora = [p for n, p in trainable(model).items() if "lora_" in n]
     head = [p for n, p in trainable(model).items() if "lora_" not in n]
@@ -255,7 +262,14 @@ def train_adapter(
                 h_pos[ids],
                 t_pos[ids],
             )
-        loss = masked_two_head_loss(logits.float(), st[ids], se[ids], wt[ids])
+        loss = masked_two_head_loss(
+            logits.float(),
+            st[ids],
+            se[ids],
+            wt[ids],
+            teacher=None if tch is None else tch[ids],
+            alpha=config.distill_alphas,
+        )
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(lora + head, 1.0)
         opt.step()
@@ -396,9 +410,13 @@ def train_adapter_recipe(
     weighted_dataset: Any,
     *,
     init: Path | None = None,
+    teacher: Path | None = None,
 ) -> Path:
     """The recipe's train phase for an adapter model; returns ``<work_dir>/final``.
-    ``init``: a trained adapter model folder to continue (``init_from``)."""
+    ``init``: a trained adapter model folder to continue (``init_from``); ``teacher``: a
+    model of the same base and template whose probabilities soften the labels
+    (``distill_from``; e.g. the ``init_from`` model itself, so that continued training
+    on new data keeps its answers on the replayed sets)."""
     spec = config.adapter
     assert spec is not None
     seed_everything(config.seed)
@@ -407,7 +425,18 @@ def train_adapter_recipe(
     started = None
     if init is not None:
         started = init_from_adapter_model(init, config, peft_encoder, sm.model.head)
-    ds, cw = weighted_dataset(config, sm, rows)
+    ds, cw, sources = weighted_dataset(config, sm, rows)
+    if teacher is not None:
+        log(f"distillation alphas (stance, sentiment): {config.distill_alphas}")
+        ds = attach_teacher(
+            ds,
+            sources,
+            teacher=teacher,
+            student=sm,
+            labels_only={d.name for d in config.datasets if not d.distill},
+            cache_dir=Path(config.work_dir),
+            batch_size=config.eval_batch_size,
+        )
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
     run = train_adapter(config, sm, peft_encoder, ds, max_steps=max_steps)
@@ -424,6 +453,7 @@ def train_adapter_recipe(
         },
         "adapter": {k: v for k, v in vars(spec).items()},
         **({"initialized_from": started} if started else {}),
+        **({"distilled_from": distillation_facts(config)} if teacher is not None else {}),
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

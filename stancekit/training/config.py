@@ -141,11 +141,11 @@ class RecipeConfig:
                 f"(got design={self.design!r}, distill_from={self.distill_from!r})"
             )
         undistilled = [d.name for d in self.datasets if not d.distill]
-        if undistilled and (self.design != "packed" or not self.distill_from):
+        if undistilled and not self.distill_from:
             raise RecipeError(
-                f"recipe: datasets {undistilled} set distill=False, which only a packed "
-                "recipe with distill_from reads (got design="
-                f"{self.design!r}, distill_from={self.distill_from!r}); remove distill"
+                f"recipe: datasets {undistilled} set distill=False, which only a recipe "
+                "with distill_from reads (its sets learn their labels alone, the others "
+                "the teacher too); remove distill or set distill_from"
             )
         if not self.work_dir:  # a folder every user has: the platform cache
             from stancekit.scoring.bases import cache_dir

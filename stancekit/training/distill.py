@@ -28,6 +28,7 @@ from stancekit.training.runtime import log
 __all__ = [
     "DistillError",
     "add_teacher_column",
+    "attach_teacher",
     "check_compatible",
     "label_agreement",
     "teacher_pair_probabilities",
@@ -41,8 +42,9 @@ class DistillError(ValueError):
 
 
 def _fingerprint(ds: Any, teacher_dir: Path, teacher_sha: str | None) -> str:
-    """A key of the teacher's weights and the inputs: the cache is only read back for
-    both unchanged (a folder without a recorded SHA-256 has its weights file hashed)."""
+    """A key of the teacher's weights (``teacher_sha``: their SHA-256, or for an adapter
+    model its files' hashes) and the inputs: the cache is only read back for both
+    unchanged (a folder without either has its weights file hashed)."""
     if teacher_sha is None:
         teacher_sha = hashlib.sha256((teacher_dir / "model.safetensors").read_bytes()).hexdigest()
     h = hashlib.sha256(teacher_sha.encode())
@@ -77,7 +79,10 @@ def teacher_probabilities(
     teacher = StanceModel.load(teacher_dir, device="cpu")
     check_compatible(teacher, student, param="distill_from", folder=teacher_dir)
     tc = teacher.config
-    key = _fingerprint(ds, Path(teacher_dir), tc.weights_sha256)
+    ident = tc.weights_sha256
+    if ident is None and tc.adapter:  # an adapter model: its files' hashes name its weights
+        ident = json.dumps(tc.adapter.get("files_sha256"), sort_keys=True)
+    key = _fingerprint(ds, Path(teacher_dir), ident)
     cache, meta = cache_dir / "teacher.npy", cache_dir / "teacher.json"
     if cache.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
         log(f"teacher probabilities from the cache {cache}")
@@ -86,7 +91,10 @@ def teacher_probabilities(
     n_st = len(tc.stance_labels)
     order = np.argsort([len(x) for x in ds["input_ids"]])
     out = np.zeros((len(ds), n_st + len(tc.sentiment_labels)), dtype=np.float32)
-    cols = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in ds.column_names]
+    names: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
+    if teacher.pooled:  # a marker-pooling (adapter) teacher reads the markers' positions too
+        names += ("h_pos", "t_pos")
+    cols = [c for c in names if c in ds.column_names]
     t0 = time.monotonic()
     with torch.inference_mode():
         for b in range(0, len(order), batch_size):
@@ -130,6 +138,37 @@ def add_teacher_column(ds: Any, probs: np.ndarray) -> Any:
     if len(probs) != len(ds):
         raise DistillError(f"teacher probabilities: {len(probs)} rows for {len(ds)} inputs")
     return ds.add_column("teacher", probs.tolist())
+
+
+def attach_teacher(
+    ds: Any,
+    sources: Sequence[str],
+    *,
+    teacher: Path,
+    student: StanceModel,
+    labels_only: set[str],
+    cache_dir: Path,
+    batch_size: int,
+    n_stance: int = 3,
+) -> Any:
+    """``ds`` with a ``teacher`` column: the teacher's probabilities on each row
+    (:func:`teacher_probabilities`), NaN on the rows whose set (``sources``, one per row;
+    an augmented copy ``set+role`` counts as ``set``) is in ``labels_only``: those learn
+    their labels alone (the loss treats a NaN row so). Only the other rows are scored."""
+    keep = [i for i, s in enumerate(sources) if s.split("+")[0] not in labels_only]
+    part = ds if len(keep) == len(ds) else ds.select(keep)
+    scored = teacher_probabilities(
+        teacher, part, student=student, cache_dir=cache_dir, batch_size=batch_size
+    )
+    probs = np.full((len(ds), scored.shape[1]), np.nan, dtype=np.float32)
+    probs[keep] = scored
+    log(
+        f"distilling from {teacher} on {len(keep)} of {len(ds)} rows"
+        + (f" ({sorted(labels_only)} learn their labels alone)" if labels_only else "")
+        + "; the teacher's argmax agrees with the training labels: "
+        + str(label_agreement(part, scored, n_stance))
+    )
+    return add_teacher_column(ds, probs)
 
 
 def label_agreement(ds: Any, probs: np.ndarray, n_stance: int) -> dict[str, float]:

@@ -69,12 +69,7 @@ from stancekit.training.augment import class_weights
 from stancekit.training.averaging import average_checkpoints, average_weight_files
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
-from stancekit.training.distill import (
-    add_teacher_column,
-    label_agreement,
-    teacher_pair_probabilities,
-    teacher_probabilities,
-)
+from stancekit.training.distill import attach_teacher, teacher_pair_probabilities
 from stancekit.training.finalize import finalize
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
@@ -82,7 +77,13 @@ from stancekit.training.sets import (
     drop_unencodable,
     load_training_sets,
 )
-from stancekit.training.stages import check_init, init_folder, portable_path, teacher_folder
+from stancekit.training.stages import (
+    check_init,
+    distillation_facts,
+    init_folder,
+    portable_path,
+    teacher_folder,
+)
 from stancekit.training.trainer import N_STANCE, make_trainer
 
 __all__ = ["main", "train", "train_default"]
@@ -115,7 +116,10 @@ def train(
         from stancekit.training.adapter import train_adapter_recipe
 
         init = init_folder(config, data_dir, limit=limit)
-        return train_adapter_recipe(config, rows, counts, _weighted_dataset, init=init)
+        teacher = teacher_folder(config, data_dir, limit=limit)
+        return train_adapter_recipe(
+            config, rows, counts, _weighted_dataset, init=init, teacher=teacher
+        )
     mcfg = ModelConfig(
         name=config.name,
         version=config.version,
@@ -126,17 +130,18 @@ def train(
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
     if config.design == "packed":
         return _train_packed(config, sm, mcfg, rows, counts, data_dir, limit=limit)
-    ds, cw = _weighted_dataset(config, sm, rows)
+    ds, cw, sources = _weighted_dataset(config, sm, rows)
     teacher = teacher_folder(config, data_dir, limit=limit)
     if teacher is not None:
-        probs = teacher_probabilities(
-            teacher, ds, student=sm, cache_dir=work, batch_size=config.eval_batch_size
-        )
-        ds = add_teacher_column(ds, probs)
-        log(
-            f"distilling from {config.distill_from} (alphas stance, sentiment "
-            f"{config.distill_alphas}); the teacher's argmax agrees with the training labels: "
-            f"{label_agreement(ds, probs, N_STANCE)}"
+        log(f"distillation alphas (stance, sentiment): {config.distill_alphas}")
+        ds = attach_teacher(
+            ds,
+            sources,
+            teacher=teacher,
+            student=sm,
+            labels_only={d.name for d in config.datasets if not d.distill},
+            cache_dir=work,
+            batch_size=config.eval_batch_size,
         )
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
     init = init_folder(config, data_dir, limit=limit)
@@ -207,16 +212,7 @@ def _save_final(
     (and the teacher's, when distilled) in ``extra`` and ``train_info.json``."""
     work = Path(config.work_dir)
     if config.distill_from:
-        st_a, se_a = config.distill_alphas
-        info["distilled_from"] = {"teacher": portable_path(config.distill_from), "alpha": st_a}
-        unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
-        if unlabelled:
-            info["distilled_from"]["unlabelled_sets"] = unlabelled
-        labels_only = [d.name for d in config.datasets if not d.distill]
-        if labels_only:
-            info["distilled_from"]["labels_only_sets"] = labels_only
-        if se_a != st_a:
-            info["distilled_from"]["alpha_sentiment"] = se_a
+        info["distilled_from"] = distillation_facts(config)
     final = StanceModel(
         sm.model, sm.tokenizer, replace(mcfg, extra={"training": info}), device="cpu"
     ).save(work / "final")
@@ -283,9 +279,9 @@ def _train_packed(
 
 def _weighted_dataset(
     config: RecipeConfig, sm: StanceModel, rows: list[tuple[Any, float]]
-) -> tuple[Any, list[float]]:
+) -> tuple[Any, list[float], list[str]]:
     """Drop unencodable pairs, apply the stance class weights and tokenize. Returns the
-    dataset and the class weights."""
+    dataset, the class weights and each row's set (``Example.source``)."""
     rows = drop_unencodable(sm, "training set", rows, key=lambda r: r[0])
     cw = class_weights([e.stance for e, _ in rows], N_STANCE, config.stance_class_weight_power)
     if config.stance_class_weight_power:
@@ -298,7 +294,7 @@ def _weighted_dataset(
         f"tokenized {len(ds)} pairs in {time.monotonic() - t:.0f}s; mean length "
         f"{np.mean(ds['length']):.1f} tokens"
     )
-    return ds, cw
+    return ds, cw, [e.source for e, _ in rows]
 
 
 def _intermediate_stage(
@@ -325,7 +321,7 @@ def _intermediate_stage(
     rows, _, counts = load_training_sets(icfg, data_dir, limit=limit)
     log(f"intermediate stage: {len(rows)} examples {counts}")
     sm = StanceModel.from_encoder(resolve_encoder(config.encoder), mcfg, device="cpu")
-    ds, _ = _weighted_dataset(icfg, sm, rows)
+    ds, _, _ = _weighted_dataset(icfg, sm, rows)
     steps = icfg.max_steps or math.ceil(len(ds) / icfg.batch_size * icfg.epochs)
     run = _train_run(icfg, sm, ds, stage / "checkpoints", steps, seed=config.seed)
     run.update(train_set_counts=counts, learning_rate=icfg.learning_rate, epochs=icfg.epochs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from stancekit.errors import RecipeError
 from stancekit.scoring.model import StanceModel
@@ -14,7 +15,14 @@ from stancekit.training.config import RecipeConfig
 from stancekit.training.distill import check_compatible
 from stancekit.training.runtime import log
 
-__all__ = ["check_init", "init_folder", "model_folder", "portable_path", "teacher_folder"]
+__all__ = [
+    "check_init",
+    "distillation_facts",
+    "init_folder",
+    "model_folder",
+    "portable_path",
+    "teacher_folder",
+]
 
 
 def check_init(init: Path, sm: StanceModel) -> str | None:
@@ -86,3 +94,20 @@ def model_folder(
     from stancekit.training.recipe import train_default  # the recipe runs its stages
 
     return train_default(data_dir, out, tcfg, limit=limit)
+
+
+def distillation_facts(config: RecipeConfig) -> dict[str, Any]:
+    """What a distilled model's card and ``train_info.json`` record of its teacher: the
+    teacher (a portable path), the alphas, and the sets that learnt from the pipeline's
+    unlabelled pairs or from their labels alone."""
+    st_a, se_a = config.distill_alphas
+    out: dict[str, Any] = {"teacher": portable_path(config.distill_from), "alpha": st_a}
+    unlabelled = [d.name for d in config.datasets if d.format == "pipeline"]
+    if unlabelled:
+        out["unlabelled_sets"] = unlabelled
+    labels_only = [d.name for d in config.datasets if not d.distill]
+    if labels_only:
+        out["labels_only_sets"] = labels_only
+    if se_a != st_a:
+        out["alpha_sentiment"] = se_a
+    return out
