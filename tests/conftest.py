@@ -81,6 +81,18 @@ def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
 
 
+#: A sentence with one holder and five targets, for the one-pass (packed) tests.
+PACKED_SENT = (
+    "Armenian Prime Minister Nikol Pashinian said the CSTO had failed Armenia, "
+    "accused Azerbaijan of aggression and thanked France, while Russia and Belarus objected."
+)
+
+
+def packed_spans(*words: str) -> tuple[tuple[int, int], ...]:
+    """The character spans of ``words`` in :data:`PACKED_SENT`."""
+    return tuple((PACKED_SENT.index(w), PACKED_SENT.index(w) + len(w)) for w in words)
+
+
 TINY_BASE = "tiny-mpnet-test-base"
 
 

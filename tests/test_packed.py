@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from conftest import PACKED_SENT as SENT
+from conftest import packed_spans as spans
 
 from stancekit.errors import ModelConfigError
 from stancekit.scoring.model import ModelConfig, PairInput, StanceModel
@@ -17,15 +19,6 @@ from stancekit.scoring.packed import PackedPairModel, score_packed
 from stancekit.scoring.packing import PackedRequest, encode_packed
 
 pytestmark = pytest.mark.slow  # loads the MiniLM tokenizer
-
-SENT = (
-    "Armenian Prime Minister Nikol Pashinian said the CSTO had failed Armenia, "
-    "accused Azerbaijan of aggression and thanked France, while Russia and Belarus objected."
-)
-
-
-def spans(*words: str) -> tuple[tuple[int, int], ...]:
-    return tuple((SENT.index(w), SENT.index(w) + len(w)) for w in words)
 
 
 @pytest.fixture(scope="module")

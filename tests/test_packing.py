@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import PACKED_SENT as SENT
+from conftest import packed_spans as spans
 
 from stancekit.scoring.modelconfig import PairInput
 from stancekit.scoring.packing import (
@@ -18,15 +20,6 @@ from stancekit.scoring.packing import (
 )
 
 pytestmark = pytest.mark.slow  # loads the MiniLM tokenizer
-
-SENT = (
-    "Armenian Prime Minister Nikol Pashinian said the CSTO had failed Armenia, "
-    "accused Azerbaijan of aggression and thanked France, while Russia and Belarus objected."
-)
-
-
-def spans(*words: str) -> tuple[tuple[int, int], ...]:
-    return tuple((SENT.index(w), SENT.index(w) + len(w)) for w in words)
 
 
 @pytest.fixture(scope="module")

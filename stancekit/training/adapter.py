@@ -427,16 +427,7 @@ def train_adapter_recipe(
         started = init_from_adapter_model(init, config, peft_encoder, sm.model.head)
     ds, cw, sources = weighted_dataset(config, sm, rows)
     if teacher is not None:
-        log(f"distillation alphas (stance, sentiment): {config.distill_alphas}")
-        ds = attach_teacher(
-            ds,
-            sources,
-            teacher=teacher,
-            student=sm,
-            labels_only={d.name for d in config.datasets if not d.distill},
-            cache_dir=Path(config.work_dir),
-            batch_size=config.eval_batch_size,
-        )
+        ds = attach_teacher(ds, sources, teacher=teacher, student=sm, config=config)
     steps_per_epoch = math.ceil(len(ds) / config.batch_size)
     max_steps = config.max_steps or math.ceil(steps_per_epoch * config.epochs)
     run = train_adapter(config, sm, peft_encoder, ds, max_steps=max_steps)

@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,11 +25,15 @@ import torch
 from stancekit.scoring.model import PairInput, StanceModel, _softmax
 from stancekit.training.runtime import log
 
+if TYPE_CHECKING:
+    from stancekit.training.config import RecipeConfig
+
 __all__ = [
     "DistillError",
     "add_teacher_column",
     "attach_teacher",
     "check_compatible",
+    "distilled_rows",
     "label_agreement",
     "teacher_pair_probabilities",
     "teacher_probabilities",
@@ -140,33 +144,48 @@ def add_teacher_column(ds: Any, probs: np.ndarray) -> Any:
     return ds.add_column("teacher", probs.tolist())
 
 
+def distilled_rows(sources: Sequence[str], config: RecipeConfig) -> tuple[list[int], set[str]]:
+    """The indices of the rows the teacher scores (their set, ``sources``' entry before any
+    ``+augmentation``, does not set ``distill: false``), and the sets that learn their
+    labels alone.
+
+    >>> from stancekit.training.config import RecipeConfig
+    >>> from stancekit.training.specs import DatasetSpec
+    >>> cfg = RecipeConfig(datasets=(DatasetSpec("a", "a.jsonl", distill=False),
+    ...                              DatasetSpec("b", "b.jsonl")), distill_from="t")
+    >>> distilled_rows(["a", "b", "a+role", "b+speech"], cfg)
+    ([1, 3], {'a'})
+    """
+    labels_only = {d.name for d in config.datasets if not d.distill}
+    keep = [i for i, s in enumerate(sources) if s.split("+")[0] not in labels_only]
+    return keep, labels_only
+
+
 def attach_teacher(
-    ds: Any,
-    sources: Sequence[str],
-    *,
-    teacher: Path,
-    student: StanceModel,
-    labels_only: set[str],
-    cache_dir: Path,
-    batch_size: int,
-    n_stance: int = 3,
+    ds: Any, sources: Sequence[str], *, teacher: Path, student: StanceModel, config: RecipeConfig
 ) -> Any:
     """``ds`` with a ``teacher`` column: the teacher's probabilities on each row
-    (:func:`teacher_probabilities`), NaN on the rows whose set (``sources``, one per row;
-    an augmented copy ``set+role`` counts as ``set``) is in ``labels_only``: those learn
-    their labels alone (the loss treats a NaN row so). Only the other rows are scored."""
-    keep = [i for i, s in enumerate(sources) if s.split("+")[0] not in labels_only]
+    (:func:`teacher_probabilities`, cached in the recipe's ``work_dir``), NaN on the rows
+    whose set (``sources``, one per row; an augmented copy ``set+role`` counts as ``set``)
+    has ``distill: false``: those learn their labels alone (the loss treats a NaN row so).
+    Only the other rows are scored."""
+    keep, labels_only = distilled_rows(sources, config)
     part = ds if len(keep) == len(ds) else ds.select(keep)
     scored = teacher_probabilities(
-        teacher, part, student=student, cache_dir=cache_dir, batch_size=batch_size
+        teacher,
+        part,
+        student=student,
+        cache_dir=Path(config.work_dir),
+        batch_size=config.eval_batch_size,
     )
     probs = np.full((len(ds), scored.shape[1]), np.nan, dtype=np.float32)
     probs[keep] = scored
     log(
-        f"distilling from {teacher} on {len(keep)} of {len(ds)} rows"
+        f"distilling from {teacher} (alphas stance, sentiment {config.distill_alphas}) on "
+        f"{len(keep)} of {len(ds)} rows"
         + (f" ({sorted(labels_only)} learn their labels alone)" if labels_only else "")
         + "; the teacher's argmax agrees with the training labels: "
-        + str(label_agreement(part, scored, n_stance))
+        + str(label_agreement(part, scored, len(student.config.stance_labels)))
     )
     return add_teacher_column(ds, probs)
 

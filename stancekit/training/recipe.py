@@ -69,7 +69,11 @@ from stancekit.training.augment import class_weights
 from stancekit.training.averaging import average_checkpoints, average_weight_files
 from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
-from stancekit.training.distill import attach_teacher, teacher_pair_probabilities
+from stancekit.training.distill import (
+    attach_teacher,
+    distilled_rows,
+    teacher_pair_probabilities,
+)
 from stancekit.training.finalize import finalize
 from stancekit.training.runtime import log, resolve_encoder, seed_everything
 from stancekit.training.sets import (
@@ -133,16 +137,7 @@ def train(
     ds, cw, sources = _weighted_dataset(config, sm, rows)
     teacher = teacher_folder(config, data_dir, limit=limit)
     if teacher is not None:
-        log(f"distillation alphas (stance, sentiment): {config.distill_alphas}")
-        ds = attach_teacher(
-            ds,
-            sources,
-            teacher=teacher,
-            student=sm,
-            labels_only={d.name for d in config.datasets if not d.distill},
-            cache_dir=work,
-            batch_size=config.eval_batch_size,
-        )
+        ds = attach_teacher(ds, sources, teacher=teacher, student=sm, config=config)
     start = _intermediate_stage(config, data_dir, mcfg, limit=limit)
     init = init_folder(config, data_dir, limit=limit)
     init_sha = None
@@ -244,8 +239,7 @@ def _train_packed(
     probs = None
     if teacher is not None:
         # sets with distill=False (augmented copies included) learn their labels alone
-        off = {d.name for d in config.datasets if not d.distill}
-        keep = [i for i, (e, _) in enumerate(rows) if e.source.split("+")[0] not in off]
+        keep, off = distilled_rows([e.source for e, _ in rows], config)
         scored = teacher_pair_probabilities(
             teacher,
             [rows[i][0].pair for i in keep],
