@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "check_compatible",
     "distilled_rows",
     "label_agreement",
+    "scatter_teacher",
     "teacher_pair_probabilities",
     "teacher_probabilities",
 ]
@@ -161,32 +162,50 @@ def distilled_rows(sources: Sequence[str], config: RecipeConfig) -> tuple[list[i
     return keep, labels_only
 
 
+def scatter_teacher(
+    sources: Sequence[str],
+    config: RecipeConfig,
+    score: Callable[[list[int]], np.ndarray],
+    *,
+    unit: str = "rows",
+) -> tuple[np.ndarray, list[int]]:
+    """The teacher's probabilities for every training row (``sources``: each row's set):
+    ``score(rows)`` scores the rows of :func:`distilled_rows`, the others are NaN (they
+    learn their labels alone). Returns them and the scored rows' indices; logs the split
+    (counting ``unit``)."""
+    keep, labels_only = distilled_rows(sources, config)
+    scored = score(keep)
+    probs = np.full((len(sources), scored.shape[1]), np.nan, dtype=np.float32)
+    probs[keep] = scored
+    log(
+        f"distilling from {config.distill_from} (alphas stance, sentiment "
+        f"{config.distill_alphas}) on {len(keep)} of {len(sources)} {unit}"
+        + (f" ({sorted(labels_only)} learn their labels alone)" if labels_only else "")
+    )
+    return probs, keep
+
+
 def attach_teacher(
     ds: Any, sources: Sequence[str], *, teacher: Path, student: StanceModel, config: RecipeConfig
 ) -> Any:
     """``ds`` with a ``teacher`` column: the teacher's probabilities on each row
     (:func:`teacher_probabilities`, cached in the recipe's ``work_dir``), NaN on the rows
-    whose set (``sources``, one per row; an augmented copy ``set+role`` counts as ``set``)
-    has ``distill: false``: those learn their labels alone (the loss treats a NaN row so).
-    Only the other rows are scored."""
-    keep, labels_only = distilled_rows(sources, config)
-    part = ds if len(keep) == len(ds) else ds.select(keep)
-    scored = teacher_probabilities(
-        teacher,
-        part,
-        student=student,
-        cache_dir=Path(config.work_dir),
-        batch_size=config.eval_batch_size,
-    )
-    probs = np.full((len(ds), scored.shape[1]), np.nan, dtype=np.float32)
-    probs[keep] = scored
-    log(
-        f"distilling from {teacher} (alphas stance, sentiment {config.distill_alphas}) on "
-        f"{len(keep)} of {len(ds)} rows"
-        + (f" ({sorted(labels_only)} learn their labels alone)" if labels_only else "")
-        + "; the teacher's argmax agrees with the training labels: "
-        + str(label_agreement(part, scored, len(student.config.stance_labels)))
-    )
+    of sets with ``distill: false`` (:func:`scatter_teacher`)."""
+
+    def score(keep: list[int]) -> np.ndarray:
+        part = ds if len(keep) == len(ds) else ds.select(keep)
+        return teacher_probabilities(
+            teacher,
+            part,
+            student=student,
+            cache_dir=Path(config.work_dir),
+            batch_size=config.eval_batch_size,
+        )
+
+    probs, keep = scatter_teacher(sources, config, score)
+    rows = ds.select(keep)
+    agree = label_agreement(rows, probs[keep], len(student.config.stance_labels))
+    log(f"the teacher's argmax agrees with the training labels: {agree}")
     return add_teacher_column(ds, probs)
 
 

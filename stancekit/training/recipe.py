@@ -71,7 +71,7 @@ from stancekit.training.config import RecipeConfig
 from stancekit.training.data import STANCE_LABELS
 from stancekit.training.distill import (
     attach_teacher,
-    distilled_rows,
+    scatter_teacher,
     teacher_pair_probabilities,
 )
 from stancekit.training.finalize import finalize
@@ -239,19 +239,16 @@ def _train_packed(
     probs = None
     if teacher is not None:
         # sets with distill=False (augmented copies included) learn their labels alone
-        keep, off = distilled_rows([e.source for e, _ in rows], config)
-        scored = teacher_pair_probabilities(
-            teacher,
-            [rows[i][0].pair for i in keep],
-            cache_dir=work,
-            batch_size=config.eval_batch_size,
-        )
-        probs = np.full((len(rows), scored.shape[1]), np.nan, dtype=np.float32)
-        probs[keep] = scored
-        log(
-            f"distilling from {config.distill_from} (alphas {config.distill_alphas}) on "
-            f"{len(keep)} of {len(rows)} pairs"
-            + (f"; {sorted(off)} learn their labels" if off else "")
+        probs, _ = scatter_teacher(
+            [e.source for e, _ in rows],
+            config,
+            lambda keep: teacher_pair_probabilities(
+                teacher,
+                [rows[i][0].pair for i in keep],
+                cache_dir=work,
+                batch_size=config.eval_batch_size,
+            ),
+            unit="pairs",
         )
     init = init_folder(config, data_dir, limit=limit)
     started = None
